@@ -1,0 +1,86 @@
+# concbench — build, test, bench. `make` builds bin/concbench; `make test` and `make bench`
+# first install what is missing (scripts/deps.sh).
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+# The project's own flags stay in force whatever the user passes as CFLAGS.
+PKGS     = libcurl libpng
+REQ_CFLAGS = -std=gnu11 -Wall -Wextra -pthread -I. $(SAN) $(shell pkg-config --cflags $(PKGS))
+REQ_LIBS   = -pthread $(SAN) $(shell pkg-config --libs $(PKGS)) -lm
+TEST_LIBS  = $(shell pkg-config --libs cmocka)
+
+BUILD ?= build/default
+BIN   ?= bin
+SAN   ?=
+
+SRC     = $(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c)
+LIBSRC  = $(filter-out harness/main.c,$(SRC))
+LIBOBJ  = $(LIBSRC:%.c=$(BUILD)/%.o)
+TESTSRC = $(wildcard tests/test_*.c)
+TESTBIN = $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
+TESTHELPERS = $(filter-out $(TESTSRC),$(wildcard tests/*.c))
+
+Q = @
+ifeq ($(V),1)
+Q =
+endif
+
+.PHONY: all deps test check asan tsan sanitizers bench clean help
+all: $(BIN)/concbench
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib.a: $(LIBOBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/concbench: $(BUILD)/harness/main.o $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REQ_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TESTHELPERS) $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST-CC $<"
+	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -o $@ $< $(TESTHELPERS) $(BUILD)/lib.a $(TEST_LIBS) $(REQ_LIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+# The test suite: every tests/test_*.c is a cmocka program; tests/run.sh runs each in its own
+# process and prints one summary line.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(BIN)/concbench $(TESTBIN)
+	@CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
+
+asan: deps
+	@$(MAKE) --no-print-directory check BUILD=build/asan BIN=build/asan/bin \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    CFLAGS="-O1 -g"
+
+tsan: deps
+	@$(MAKE) --no-print-directory check BUILD=build/tsan BIN=build/tsan/bin \
+	    SAN="-fsanitize=thread" CFLAGS="-O1 -g" TSAN_OPTIONS="halt_on_error=1"
+
+sanitizers: asan tsan
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/bench.sh $(BIN)/concbench
+
+clean:
+	rm -rf build bin
+
+help:
+	@echo "make            build bin/concbench"
+	@echo "make test       install what is missing, build, run the test suite"
+	@echo "make bench      install what is missing, run the benchmark"
+	@echo "make asan|tsan  the test suite under AddressSanitizer+UBSan / ThreadSanitizer"
+	@echo "make clean      remove build output"
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,37 @@
+/* cli.h — what every subcommand shares: strict number parsing, usage errors, exit codes. */
+#ifndef CONCBENCH_CLI_H
+#define CONCBENCH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes; the first that applies wins. */
+enum {
+    EXIT_OK = 0,
+    EXIT_TASKS = 1,         /* a task failed or verification failed */
+    EXIT_USAGE = 2,         /* bad command line or input */
+    EXIT_ENV = 3,           /* the environment failed: folder, bind, library init */
+    EXIT_INTERRUPTED = 130, /* SIGINT or SIGTERM */
+};
+
+/* Parse a decimal unsigned number in [min, max]: digits only, no sign, no overflow. Returns true
+ * on success. */
+bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Print "concbench CMD: <message>" and a hint to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A subcommand: argv[0] is its name. Returns the process exit code. */
+struct command {
+    const char *name, *summary;
+    int (*main)(int argc, char **argv);
+};
+extern const struct command *const commands[];
+
+int cmd_list(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Online CPUs (at least 1). */
+unsigned cli_online_cpus(void);
+
+#endif

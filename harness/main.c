@@ -1,0 +1,47 @@
+/* main.c — concbench: the subcommand table and the top-level help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli.h"
+
+static const struct command cmd_list_ = { "list", "print every workload and model", cmd_list };
+static const struct command cmd_run_ = { "run", "run one cell: N tasks of a workload under a model",
+                                         cmd_run };
+
+const struct command *const commands[] = {
+    &cmd_list_,
+    &cmd_run_,
+    NULL,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: concbench COMMAND [OPTIONS]\n\n"
+               "Measures how concurrency models (single thread, threads, thread pool, processes,\n"
+               "process pool, one epoll event loop) handle I/O-bound and CPU-bound work.\n\n"
+               "commands:\n");
+    for (const struct command *const *c = commands; *c; c++)
+        fprintf(f, "  %-8s %s\n", (*c)->name, (*c)->summary);
+    fprintf(f, "\n'concbench COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (const struct command *const *c = commands; *c; c++)
+        if (strcmp((*c)->name, argv[1]) == 0)
+            return (*c)->main(argc - 1, argv + 1);
+    fprintf(stderr, "concbench: unknown command '%s'; commands:", argv[1]);
+    for (const struct command *const *c = commands; *c; c++)
+        fprintf(stderr, "%s %s", c == commands ? "" : ",", (*c)->name);
+    fprintf(stderr, "\n");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,46 @@
+/* record.h — one run's record: the text line for people, the JSON line for scripts. */
+#ifndef CONCBENCH_RECORD_H
+#define CONCBENCH_RECORD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "models/model.h"
+
+#define RECORD_SCHEMA 1
+
+struct record {
+    const struct workload *workload;
+    const struct model *model;
+    const struct run_params *params;
+    const struct options *opts;
+    void *ctx;                      /* the workload's, for its report() */
+    int argc;
+    char **argv;
+    unsigned long long timeout_ms;
+
+    double wall_s, cpu_user_s, cpu_sys_s;
+    long max_rss_kb, ctx_voluntary, ctx_involuntary;
+    struct run_stats stats;
+    int signal;                     /* first SIGINT/SIGTERM received, 0 if none */
+    int model_error;                /* negative errno from model->run, 0 if it ran */
+
+    const struct task_result *results;
+    bool verified;
+    const char *verify_error;
+};
+
+/* Error kinds of a batch: kind → count, in order of first appearance. */
+#define RECORD_MAX_KINDS 32
+struct error_kinds {
+    unsigned n, errors;
+    struct { char kind[48]; unsigned count; } k[RECORD_MAX_KINDS];
+};
+void record_error_kinds(const struct task_result *rs, unsigned n, struct error_kinds *out);
+
+void record_write_text(const struct record *r, FILE *f);
+void record_write_json(const struct record *r, FILE *f);
+/* 130 interrupted, 3 the model could not run, 1 a task failed or verification failed, else 0. */
+int record_exit_code(const struct record *r);
+
+#endif

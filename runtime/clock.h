@@ -1,0 +1,30 @@
+/* clock.h — monotonic time in seconds, the one clock every measurement uses. */
+#ifndef CONCBENCH_CLOCK_H
+#define CONCBENCH_CLOCK_H
+
+#include <time.h>
+
+/* Seconds on CLOCK_MONOTONIC (a perf_counter equivalent). Any thread, any process. */
+static inline double clock_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The timespec for an absolute CLOCK_MONOTONIC time given in seconds. */
+static inline struct timespec clock_timespec(double t)
+{
+    struct timespec ts;
+    if (t < 0)
+        t = 0;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+#endif

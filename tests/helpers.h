@@ -1,0 +1,35 @@
+/* helpers.h — what the tests share: running the concbench binary and reading its JSON record. */
+#ifndef CONCBENCH_TEST_HELPERS_H
+#define CONCBENCH_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "runtime/json.h"
+
+/* The output of one run of the binary. */
+struct cb_out {
+    int status;         /* exit code, or 128 + signal */
+    char *out, *err;    /* stdout and stderr, NUL-terminated; free with cb_out_free */
+    double seconds;     /* wall time of the whole process */
+};
+
+/* Path of the binary under test ($CONCBENCH, else bin/concbench). */
+const char *cb_path(void);
+/* Run concbench with the given arguments (NULL-terminated), no stdin, capture everything. */
+int cb_run(struct cb_out *o, const char *arg, ...);
+int cb_runv(struct cb_out *o, char *const argv[]);
+void cb_out_free(struct cb_out *o);
+/* Parse o->out as one JSON object (asserts it parses). Free with json_free. */
+struct json_value *cb_json(const struct cb_out *o);
+/* A member as a number / string / bool, asserting it exists with that type. */
+double jnum(const struct json_value *v, const char *key);
+const char *jstr(const struct json_value *v, const char *key);
+int jbool(const struct json_value *v, const char *key);
+/* The number of child processes of this process present in /proc (zombies included); the
+ * binary's orphans count, since cb_run makes this process their subreaper. Reaps zombies. */
+int cb_count_children(void);
+
+#endif

@@ -1,0 +1,177 @@
+/* probe.c — the test workload: proves each task ran exactly once and how many ran at once.
+ *
+ * Its counters live in MAP_SHARED memory so forked children update the parent's copy. It can be
+ * told to fail one task (--probe-fail I) or to crash the process running one (--probe-crash I). */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/clock.h"
+#include "runtime/event.h"
+#include "runtime/json.h"
+#include "runtime/shm.h"
+#include "workloads/workload.h"
+
+struct probe_shared {
+    atomic_uint in_flight;  /* tasks running now, across threads and processes */
+    atomic_uint max_in_flight;
+    atomic_uint runs[];     /* how many times each task ran */
+};
+
+struct probe_ctx {
+    struct probe_shared *sh;
+    size_t sh_size;
+    unsigned tasks, concurrency;
+    double seconds;         /* how long a task stays in flight */
+    long fail, crash;       /* task to fail / to crash; -1: none */
+};
+
+extern const struct workload workload_probe;
+
+static int probe_setup(const struct options *o, const struct run_params *p, void **ctx,
+                       char *err, size_t errlen)
+{
+    struct probe_ctx *c = calloc(1, sizeof *c);
+    const char *v;
+
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    c->tasks = p->tasks;
+    c->concurrency = p->concurrency;
+    c->seconds = (double)workload_opt_u64(&workload_probe, o, "sleep-ms") / 1000.0;
+    c->fail = (v = workload_opt(&workload_probe, o, "probe-fail")) ? atol(v) : -1;
+    c->crash = (v = workload_opt(&workload_probe, o, "probe-crash")) ? atol(v) : -1;
+    c->sh_size = sizeof *c->sh + (size_t)p->tasks * sizeof c->sh->runs[0];
+    c->sh = shm_alloc(c->sh_size);
+    if (!c->sh) {
+        int e = errno;
+        snprintf(err, errlen, "probe: shared memory: %s", strerror(e));
+        free(c);
+        return -e;
+    }
+    *ctx = c;
+    return 0;
+}
+
+static void probe_enter(struct probe_ctx *c, unsigned i)
+{
+    unsigned now = atomic_fetch_add(&c->sh->in_flight, 1) + 1;
+    unsigned max = atomic_load(&c->sh->max_in_flight);
+    while (now > max && !atomic_compare_exchange_weak(&c->sh->max_in_flight, &max, now))
+        ;
+    atomic_fetch_add(&c->sh->runs[i], 1);
+}
+
+/* The task's answer: a value that depends on i only, so models can be compared. */
+static uint64_t probe_value(unsigned i)
+{
+    return (uint64_t)i * 2654435761u + 1;
+}
+
+static int probe_leave(struct probe_ctx *c, unsigned i, struct task_result *r, int status)
+{
+    atomic_fetch_sub(&c->sh->in_flight, 1);
+    if (status != TASK_OK)
+        return status;
+    if ((long)i == c->fail)
+        return task_fail(r, TASK_FAILED, "probe failure", "task %u: failed on purpose", i);
+    r->value = probe_value(i);
+    return TASK_OK;
+}
+
+static int probe_run(void *ctx, unsigned i, const struct task_env *env, struct task_result *r)
+{
+    struct probe_ctx *c = ctx;
+    double start = clock_now(), until = start + c->seconds;
+    int status = TASK_OK;
+
+    probe_enter(c, i);
+    if ((long)i == c->crash)
+        raise(SIGSEGV);
+    if (c->seconds > 0) {
+        if (env->deadline > 0 && env->deadline < until)
+            until = env->deadline;
+        event_wait_until(env->cancel, until);
+        double now = clock_now();
+        if (now < start + c->seconds) {
+            status = task_interrupted(env, now);
+            if (status == TASK_OK)
+                status = TASK_CANCELLED;
+            task_fail(r, status, status == TASK_TIMEOUT ? "timeout" : "cancelled",
+                      "task %u: %s", i, task_status_name(status));
+        }
+    }
+    return probe_leave(c, i, r, status);
+}
+
+static bool probe_verify(void *ctx, const struct task_result *rs, unsigned n, char *why,
+                         size_t len)
+{
+    struct probe_ctx *c = ctx;
+    unsigned max = atomic_load(&c->sh->max_in_flight);
+
+    for (unsigned i = 0; i < n; i++) {
+        unsigned runs = atomic_load(&c->sh->runs[i]);
+        if (runs != 1) {
+            snprintf(why, len, "task %u ran %u times", i, runs);
+            return false;
+        }
+        if (rs[i].status != TASK_OK) {
+            snprintf(why, len, "task %u: %s", i, task_status_name(rs[i].status));
+            return false;
+        }
+        if (rs[i].value != probe_value(i)) {
+            snprintf(why, len, "task %u returned a wrong value", i);
+            return false;
+        }
+    }
+    if (max > c->concurrency) {
+        snprintf(why, len, "%u tasks in flight at once, concurrency is %u", max, c->concurrency);
+        return false;
+    }
+    return true;
+}
+
+static void probe_report(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j)
+{
+    struct probe_ctx *c = ctx;
+    unsigned once = 0;
+    (void)rs;
+    for (unsigned i = 0; i < n; i++)
+        once += atomic_load(&c->sh->runs[i]) == 1;
+    json_key_uint(j, "probe_max_in_flight", atomic_load(&c->sh->max_in_flight));
+    json_key_uint(j, "probe_ran_once", once);
+}
+
+static void probe_teardown(void *ctx)
+{
+    struct probe_ctx *c = ctx;
+    shm_free(c->sh, c->sh_size);
+    free(c);
+}
+
+static const struct wopt probe_opts[] = {
+    { "sleep-ms", WOPT_UINT, "1", 0, 86400000, "how long each task stays in flight, in ms" },
+    { "probe-fail", WOPT_UINT, NULL, 0, UINT32_MAX, "task index that fails on purpose" },
+    { "probe-crash", WOPT_UINT, NULL, 0, UINT32_MAX,
+      "task index that crashes its process with SIGSEGV" },
+    { 0 },
+};
+
+const struct workload workload_probe = {
+    .name = "probe",
+    .summary = "test workload: each task ran exactly once, most tasks in flight at once",
+    .kind = IO_BOUND,
+    .hidden = true,
+    .opts = probe_opts,
+    .setup = probe_setup,
+    .run = probe_run,
+    .verify = probe_verify,
+    .report = probe_report,
+    .teardown = probe_teardown,
+};
