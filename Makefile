@@ -58,13 +58,14 @@ test: deps
 check: $(BIN)/concbench $(TESTBIN)
 	@CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
 
+# Sanitizer builds live beside the normal one ($(BUILD)-asan, $(BUILD)-tsan).
 asan: deps
-	@$(MAKE) --no-print-directory check BUILD=build/asan BIN=build/asan/bin \
+	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-asan BIN=$(BUILD)-asan/bin \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    CFLAGS="-O1 -g"
 
 tsan: deps
-	@$(MAKE) --no-print-directory check BUILD=build/tsan BIN=build/tsan/bin \
+	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-tsan BIN=$(BUILD)-tsan/bin \
 	    SAN="-fsanitize=thread" CFLAGS="-O1 -g" TSAN_OPTIONS="halt_on_error=1"
 
 sanitizers: asan tsan

@@ -1,0 +1,70 @@
+/* loop.h — a small epoll event loop with a timer heap (in the spirit of redis's ae.c).
+ *
+ * Threading: a loop belongs to the thread that runs it. Every function here except loop_new and
+ * loop_free (which the owner calls before and after running) must be called from that thread,
+ * normally from inside a callback. Nothing here is thread-safe; to wake a loop from another
+ * thread, make it watch an eventfd (see runtime/event.h, event_fd()).
+ *
+ * Timers are one-shot, kept in a binary heap (O(log n) add and cancel) whose earliest deadline
+ * becomes epoll's timeout (epoll_pwait2 with nanosecond precision where the kernel has it). A
+ * timer never fires before its deadline. An idle loop sleeps in the kernel: no busy-waiting. */
+#ifndef CONCBENCH_LOOP_H
+#define CONCBENCH_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct loop;
+struct loop_timer;
+
+/* Interest and readiness bits. LOOP_ERROR is only ever reported (EPOLLERR/EPOLLHUP). */
+enum {
+    LOOP_READ = 1,
+    LOOP_WRITE = 2,
+    LOOP_ERROR = 4,
+    LOOP_NOREF = 8,     /* on add: this fd does not keep loop_run going (like uv_unref) */
+};
+
+/* Called when fd is ready; `events` is a mask of LOOP_READ, LOOP_WRITE, LOOP_ERROR. The callback
+ * may add, change or remove any fd (its own included) and timers. */
+typedef void loop_fd_fn(struct loop *l, int fd, unsigned events, void *arg);
+/* Called once when a timer's deadline has passed; the timer is already gone (its handle is no
+ * longer valid). The callback may add or cancel timers and fds. */
+typedef void loop_timer_fn(struct loop *l, void *arg);
+
+/* A new loop, or NULL with errno set. */
+struct loop *loop_new(void);
+/* Free a loop that is not running. Pending timers are dropped without firing; watched fds are
+ * not closed (they belong to the caller). */
+void loop_free(struct loop *l);
+
+/* Watch fd for `events` (LOOP_READ | LOOP_WRITE, optionally | LOOP_NOREF). Returns 0, -EEXIST
+ * when fd is already watched, or another negative errno. The loop does not own fd. */
+int loop_fd_add(struct loop *l, int fd, unsigned events, loop_fd_fn *fn, void *arg);
+/* Change the interest of a watched fd (callback and argument kept). 0 or a negative errno. */
+int loop_fd_mod(struct loop *l, int fd, unsigned events);
+/* Stop watching fd (before closing it). 0, or -ENOENT when it was not watched. Safe from
+ * inside any callback, including fd's own; a removed fd gets no further callback, even one
+ * already returned by the same epoll_wait. */
+int loop_fd_del(struct loop *l, int fd);
+
+/* A one-shot timer that fires `delay` seconds from now (0 fires on the next iteration, after
+ * pending fd events). Returns a handle, valid until the timer fires or is cancelled, or NULL
+ * (ENOMEM). */
+struct loop_timer *loop_timer_add(struct loop *l, double delay, loop_timer_fn *fn, void *arg);
+/* The same at an absolute CLOCK_MONOTONIC time in seconds (clock_now()). */
+struct loop_timer *loop_timer_at(struct loop *l, double when, loop_timer_fn *fn, void *arg);
+/* Cancel a pending timer: it will not fire, and the handle is no longer valid. */
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/* Run until nothing is left to wait for (no referenced fd and no timer) or loop_stop is called.
+ * Returns 0, or a negative errno when epoll fails. */
+int loop_run(struct loop *l);
+/* Make loop_run return after the current callback. */
+void loop_stop(struct loop *l);
+
+/* Number of pending timers and of watched fds (tests, statistics). */
+size_t loop_timer_count(const struct loop *l);
+size_t loop_fd_count(const struct loop *l);
+
+#endif
