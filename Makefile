@@ -56,17 +56,17 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: $(BIN)/concbench $(TESTBIN)
-	@CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
+	@$(SAN_ENV) CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
 
 # Sanitizer builds live beside the normal one ($(BUILD)-asan, $(BUILD)-tsan).
 asan: deps
 	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-asan BIN=$(BUILD)-asan/bin \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    CFLAGS="-O1 -g"
+	    CFLAGS="-O1 -g" SAN_ENV="ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1"
 
 tsan: deps
 	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-tsan BIN=$(BUILD)-tsan/bin \
-	    SAN="-fsanitize=thread" CFLAGS="-O1 -g" TSAN_OPTIONS="halt_on_error=1"
+	    SAN="-fsanitize=thread" CFLAGS="-O1 -g" SAN_ENV="TSAN_OPTIONS=halt_on_error=1"
 
 sanitizers: asan tsan
 
