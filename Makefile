@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 # The project's own flags stay in force whatever the user passes as CFLAGS.
 PKGS     = libcurl libpng
-REQ_CFLAGS = -std=gnu11 -Wall -Wextra -pthread -I. $(SAN) $(shell pkg-config --cflags $(PKGS))
+REQ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread -I. $(SAN) $(shell pkg-config --cflags $(PKGS))
 REQ_LIBS   = -pthread $(SAN) $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka)
 

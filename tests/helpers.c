@@ -35,6 +35,11 @@ static void append(char **buf, size_t *len, size_t *cap, const char *data, size_
 
 int cb_runv(struct cb_out *o, char *const argv[])
 {
+    return cb_runv_signal(o, argv, 0, 0, NULL);
+}
+
+int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig, double *exit_after)
+{
     int po[2], pe[2];
     memset(o, 0, sizeof *o);
     /* Orphans of the binary become our children, so cb_count_children sees them. */
@@ -59,8 +64,19 @@ int cb_runv(struct cb_out *o, char *const argv[])
     append(&o->err, &el, &ec, "", 0);
     struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
     int open_fds = 2;
+    double sent = 0;
     while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0 && errno == EINTR)
+        int wait_ms = -1;
+        if (sig && !sent) {
+            double left = t0 + after - clock_now();
+            if (left <= 0) {
+                kill(pid, sig);
+                sent = clock_now();
+                continue;
+            }
+            wait_ms = (int)(left * 1000) + 1;
+        }
+        if (poll(fds, 2, wait_ms) < 0 && errno == EINTR)
             continue;
         for (int k = 0; k < 2; k++) {
             if (fds[k].fd < 0 || !fds[k].revents)
@@ -82,6 +98,8 @@ int cb_runv(struct cb_out *o, char *const argv[])
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     o->seconds = clock_now() - t0;
+    if (exit_after)
+        *exit_after = sent ? clock_now() - sent : -1;
     o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return o->status;
 }

@@ -21,6 +21,10 @@ const char *cb_path(void);
 /* Run concbench with the given arguments (NULL-terminated), no stdin, capture everything. */
 int cb_run(struct cb_out *o, const char *arg, ...);
 int cb_runv(struct cb_out *o, char *const argv[]);
+/* The same, sending `sig` to the binary `after` seconds after it started (sig 0: never); when
+ * exit_after is given, it receives the seconds from the signal to the end of the output. */
+int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig,
+                   double *exit_after);
 void cb_out_free(struct cb_out *o);
 /* Parse o->out as one JSON object (asserts it parses). Free with json_free. */
 struct json_value *cb_json(const struct cb_out *o);
