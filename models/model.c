@@ -7,9 +7,13 @@
 #include "runtime/event.h"
 
 extern const struct model model_single;
+extern const struct model model_threads;
+extern const struct model model_thread_pool;
 
 const struct model *const models[] = {
     &model_single,
+    &model_threads,
+    &model_thread_pool,
     NULL,
 };
 
