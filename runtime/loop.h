@@ -25,8 +25,11 @@ enum {
     LOOP_NOREF = 8,     /* on add: this fd does not keep loop_run going (like uv_unref) */
 };
 
-/* Called when fd is ready; `events` is a mask of LOOP_READ, LOOP_WRITE, LOOP_ERROR. The callback
- * may add, change or remove any fd (its own included) and timers. */
+/* Called when fd is ready; `events` is a mask of LOOP_READ, LOOP_WRITE, LOOP_ERROR, limited to
+ * the fd's interest. On an error or hang-up (EPOLLERR/EPOLLHUP) it is LOOP_ERROR plus the fd's
+ * interest bits, so the callback's read or write shows what happened. Level-triggered: an fd
+ * that stays ready is reported again next iteration. The callback may add, change or remove any
+ * fd (its own included) and timers. */
 typedef void loop_fd_fn(struct loop *l, int fd, unsigned events, void *arg);
 /* Called once when a timer's deadline has passed; the timer is already gone (its handle is no
  * longer valid). The callback may add or cancel timers and fds. */
@@ -54,13 +57,18 @@ int loop_fd_del(struct loop *l, int fd);
 struct loop_timer *loop_timer_add(struct loop *l, double delay, loop_timer_fn *fn, void *arg);
 /* The same at an absolute CLOCK_MONOTONIC time in seconds (clock_now()). */
 struct loop_timer *loop_timer_at(struct loop *l, double when, loop_timer_fn *fn, void *arg);
-/* Cancel a pending timer: it will not fire, and the handle is no longer valid. */
+/* Cancel a pending timer: it will not fire, and the handle is no longer valid. NULL is ignored.
+ * Never pass a handle whose timer has fired or been cancelled: its node may already serve a
+ * new timer (clear your copy of the handle in the timer's callback). */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
 /* Run until nothing is left to wait for (no referenced fd and no timer) or loop_stop is called.
- * Returns 0, or a negative errno when epoll fails. */
+ * Each iteration waits for fds until the earliest timer, delivers the fd events, then fires the
+ * timers that were due when firing began. Returns at once when there is nothing to do. Returns
+ * 0, -EBUSY when the loop is already running (no nesting), or a negative errno when epoll
+ * fails. What is still pending when it returns stays pending for a later loop_run. */
 int loop_run(struct loop *l);
-/* Make loop_run return after the current callback. */
+/* Make loop_run return after the current callback. No effect on a loop that is not running. */
 void loop_stop(struct loop *l);
 
 /* Number of pending timers and of watched fds (tests, statistics). */

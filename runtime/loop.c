@@ -1,0 +1,428 @@
+/* loop.c — the epoll event loop: an fd table indexed by fd, a binary heap of one-shot timers
+ * whose earliest deadline becomes epoll's timeout, and the run loop. */
+#include "runtime/loop.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/clock.h"
+
+#define LOOP_MAX_EVENTS 256     /* epoll events taken per iteration */
+#define LOOP_SLAB 1024          /* timer nodes allocated at a time */
+#define LOOP_FREE SIZE_MAX      /* heap index of a timer node that is not pending */
+
+/* A timer node; the handle the caller holds. While pending, heap[idx].t points back here. */
+struct loop_timer {
+    size_t idx;             /* position in the heap; LOOP_FREE when not pending */
+    loop_timer_fn *fn;
+    void *arg;              /* the callback's argument; the free list's link when free */
+};
+
+/* One heap slot: the ordering key beside the node, so sifting never touches the nodes. */
+struct loop_heap_entry {
+    double when;            /* CLOCK_MONOTONIC seconds */
+    uint64_t seq;           /* insertion order: equal deadlines fire first in, first out */
+    struct loop_timer *t;
+};
+
+/* One watched fd, at fds[fd]. */
+struct loop_watch {
+    loop_fd_fn *fn;
+    void *arg;
+    unsigned events;        /* LOOP_READ | LOOP_WRITE | LOOP_NOREF as last added or changed */
+    uint32_t gen;           /* bumped on every add: tells a stale epoll event from a new watch */
+    bool used;
+};
+
+struct loop {
+    int epfd;
+    struct loop_watch *fds; /* indexed by fd */
+    size_t fds_cap;         /* entries in fds */
+    size_t nwatched;        /* fds watched */
+    size_t nref;            /* of which do not carry LOOP_NOREF */
+    uint32_t gen;
+
+    struct loop_heap_entry *heap;
+    size_t nheap, heap_cap;
+    uint64_t seq;
+    struct loop_timer *free_timers;
+    struct loop_timer **slabs;
+    size_t nslabs, slabs_cap;
+
+    bool stop;              /* loop_stop was called */
+    bool running;
+    bool no_pwait2;         /* the kernel said ENOSYS: use epoll_wait and whole milliseconds */
+    struct epoll_event events[LOOP_MAX_EVENTS];
+};
+
+struct loop *loop_new(void)
+{
+    struct loop *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        int e = errno;
+        free(l);
+        errno = e;
+        return NULL;
+    }
+    return l;
+}
+
+void loop_free(struct loop *l)
+{
+    if (!l)
+        return;
+    close(l->epfd);
+    for (size_t k = 0; k < l->nslabs; k++)
+        free(l->slabs[k]);
+    free(l->slabs);
+    free(l->heap);
+    free(l->fds);
+    free(l);
+}
+
+/* ---- fds ---- */
+
+static uint32_t loop_epoll_mask(unsigned events)
+{
+    return (events & LOOP_READ ? EPOLLIN : 0) | (events & LOOP_WRITE ? EPOLLOUT : 0);
+}
+
+static int loop_fds_reserve(struct loop *l, int fd)
+{
+    if ((size_t)fd < l->fds_cap)
+        return 0;
+    size_t cap = l->fds_cap ? l->fds_cap : 64;
+    while (cap <= (size_t)fd)
+        cap *= 2;
+    struct loop_watch *n = realloc(l->fds, cap * sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    memset(n + l->fds_cap, 0, (cap - l->fds_cap) * sizeof *n);
+    l->fds = n;
+    l->fds_cap = cap;
+    return 0;
+}
+
+int loop_fd_add(struct loop *l, int fd, unsigned events, loop_fd_fn *fn, void *arg)
+{
+    if (fd < 0 || !fn)
+        return -EINVAL;
+    if ((size_t)fd < l->fds_cap && l->fds[fd].used)
+        return -EEXIST;
+    int err = loop_fds_reserve(l, fd);
+    if (err < 0)
+        return err;
+
+    uint32_t gen = ++l->gen;
+    struct epoll_event ev = {
+        .events = loop_epoll_mask(events),
+        .data.u64 = (uint64_t)gen << 32 | (uint32_t)fd,
+    };
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    l->fds[fd] = (struct loop_watch){ .fn = fn, .arg = arg, .events = events, .gen = gen,
+                                      .used = true };
+    l->nwatched++;
+    if (!(events & LOOP_NOREF))
+        l->nref++;
+    return 0;
+}
+
+int loop_fd_mod(struct loop *l, int fd, unsigned events)
+{
+    if (fd < 0 || (size_t)fd >= l->fds_cap || !l->fds[fd].used)
+        return -ENOENT;
+    struct loop_watch *w = &l->fds[fd];
+    struct epoll_event ev = {
+        .events = loop_epoll_mask(events),
+        .data.u64 = (uint64_t)w->gen << 32 | (uint32_t)fd,
+    };
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+        return -errno;
+    if ((w->events & LOOP_NOREF) && !(events & LOOP_NOREF))
+        l->nref++;
+    else if (!(w->events & LOOP_NOREF) && (events & LOOP_NOREF))
+        l->nref--;
+    w->events = events;
+    return 0;
+}
+
+int loop_fd_del(struct loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= l->fds_cap || !l->fds[fd].used)
+        return -ENOENT;
+    struct loop_watch *w = &l->fds[fd];
+    /* An fd closed before its removal has already left the epoll set (EBADF, ENOENT): the
+     * watch is dropped all the same. */
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (!(w->events & LOOP_NOREF))
+        l->nref--;
+    l->nwatched--;
+    w->used = false;
+    w->fn = NULL;
+    return 0;
+}
+
+size_t loop_fd_count(const struct loop *l)
+{
+    return l->nwatched;
+}
+
+/* ---- timers: a binary min-heap on (when, seq) ---- */
+
+static bool loop_before(const struct loop_heap_entry *a, const struct loop_heap_entry *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void loop_heap_put(struct loop *l, size_t k, struct loop_heap_entry e)
+{
+    l->heap[k] = e;
+    e.t->idx = k;
+}
+
+static void loop_sift_up(struct loop *l, size_t k)
+{
+    struct loop_heap_entry e = l->heap[k];
+    while (k > 0) {
+        size_t parent = (k - 1) / 2;
+        if (!loop_before(&e, &l->heap[parent]))
+            break;
+        loop_heap_put(l, k, l->heap[parent]);
+        k = parent;
+    }
+    loop_heap_put(l, k, e);
+}
+
+static void loop_sift_down(struct loop *l, size_t k)
+{
+    struct loop_heap_entry e = l->heap[k];
+    size_t n = l->nheap;
+    for (;;) {
+        size_t child = 2 * k + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && loop_before(&l->heap[child + 1], &l->heap[child]))
+            child++;
+        if (!loop_before(&l->heap[child], &e))
+            break;
+        loop_heap_put(l, k, l->heap[child]);
+        k = child;
+    }
+    loop_heap_put(l, k, e);
+}
+
+/* Take slot k out of the heap and free its node. */
+static void loop_heap_remove(struct loop *l, size_t k)
+{
+    struct loop_timer *t = l->heap[k].t;
+    size_t last = --l->nheap;
+    if (k != last) {
+        struct loop_heap_entry moved = l->heap[last];
+        bool up = loop_before(&moved, &l->heap[k]);
+        loop_heap_put(l, k, moved);
+        if (up)
+            loop_sift_up(l, k);
+        else
+            loop_sift_down(l, k);
+    }
+    t->idx = LOOP_FREE;
+    t->fn = NULL;
+    t->arg = l->free_timers;
+    l->free_timers = t;
+}
+
+static struct loop_timer *loop_timer_node(struct loop *l)
+{
+    if (!l->free_timers) {
+        if (l->nslabs == l->slabs_cap) {
+            size_t cap = l->slabs_cap ? 2 * l->slabs_cap : 16;
+            struct loop_timer **s = realloc(l->slabs, cap * sizeof *s);
+            if (!s)
+                return NULL;
+            l->slabs = s;
+            l->slabs_cap = cap;
+        }
+        struct loop_timer *slab = malloc(LOOP_SLAB * sizeof *slab);
+        if (!slab)
+            return NULL;
+        l->slabs[l->nslabs++] = slab;
+        for (size_t k = LOOP_SLAB; k-- > 0;) {
+            slab[k].idx = LOOP_FREE;
+            slab[k].arg = l->free_timers;
+            l->free_timers = &slab[k];
+        }
+    }
+    struct loop_timer *t = l->free_timers;
+    l->free_timers = t->arg;
+    return t;
+}
+
+struct loop_timer *loop_timer_at(struct loop *l, double when, loop_timer_fn *fn, void *arg)
+{
+    if (l->nheap == l->heap_cap) {
+        size_t cap = l->heap_cap ? 2 * l->heap_cap : 64;
+        struct loop_heap_entry *h = realloc(l->heap, cap * sizeof *h);
+        if (!h) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        l->heap = h;
+        l->heap_cap = cap;
+    }
+    struct loop_timer *t = loop_timer_node(l);
+    if (!t) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (isnan(when))
+        when = 0;
+    t->fn = fn;
+    t->arg = arg;
+    size_t k = l->nheap++;
+    l->heap[k] = (struct loop_heap_entry){ .when = when, .seq = l->seq++, .t = t };
+    loop_sift_up(l, k);
+    return t;
+}
+
+struct loop_timer *loop_timer_add(struct loop *l, double delay, loop_timer_fn *fn, void *arg)
+{
+    if (!(delay > 0))
+        delay = 0;      /* negative and NaN too */
+    return loop_timer_at(l, clock_now() + delay, fn, arg);
+}
+
+void loop_timer_cancel(struct loop *l, struct loop_timer *t)
+{
+    if (!t || t->idx == LOOP_FREE || t->idx >= l->nheap || l->heap[t->idx].t != t)
+        return;         /* not pending: already fired or cancelled */
+    loop_heap_remove(l, t->idx);
+}
+
+size_t loop_timer_count(const struct loop *l)
+{
+    return l->nheap;
+}
+
+/* ---- the run loop ---- */
+
+/* Wait for fd events until `when` (CLOCK_MONOTONIC seconds; < 0: no timer, wait for ever).
+ * Returns the number of events, 0 on timeout or EINTR, or a negative errno. The timeout is
+ * rounded up, so that the wake-up comes at or after `when`, never before. */
+static int loop_poll(struct loop *l, double when)
+{
+    int n;
+
+    if (!l->no_pwait2) {
+        struct timespec ts, *tsp = NULL;
+        if (when >= 0) {
+            double dt = when - clock_now();
+            if (dt <= 0) {
+                ts = (struct timespec){ 0, 0 };
+            } else {
+                double ns = ceil(dt * 1e9) + 1;     /* +1 ns against the double's rounding */
+                ts.tv_sec = (time_t)(ns / 1e9);
+                ts.tv_nsec = (long)(ns - (double)ts.tv_sec * 1e9);
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                } else if (ts.tv_nsec < 0) {
+                    ts.tv_nsec = 0;
+                }
+            }
+            tsp = &ts;
+        }
+        n = (int)syscall(SYS_epoll_pwait2, l->epfd, l->events, LOOP_MAX_EVENTS, tsp, NULL, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            return 0;
+        if (errno != ENOSYS)
+            return -errno;
+        l->no_pwait2 = true;
+    }
+
+    int ms = -1;
+    if (when >= 0) {
+        double dt = when - clock_now();
+        ms = dt <= 0 ? 0 : dt > 86400.0 ? 86400000 : (int)ceil(dt * 1e3);
+    }
+    n = epoll_wait(l->epfd, l->events, LOOP_MAX_EVENTS, ms);
+    if (n >= 0)
+        return n;
+    return errno == EINTR ? 0 : -errno;
+}
+
+/* Deliver the n events of the last poll, skipping fds removed (or removed and added again)
+ * since, and bits no longer in an fd's interest. */
+static void loop_dispatch_fds(struct loop *l, int n)
+{
+    for (int k = 0; k < n && !l->stop; k++) {
+        int fd = (int)(uint32_t)l->events[k].data.u64;
+        uint32_t gen = (uint32_t)(l->events[k].data.u64 >> 32);
+        uint32_t ev = l->events[k].events;
+        if ((size_t)fd >= l->fds_cap || !l->fds[fd].used || l->fds[fd].gen != gen)
+            continue;
+        struct loop_watch *w = &l->fds[fd];
+        unsigned want = w->events & (LOOP_READ | LOOP_WRITE), got = 0;
+        if (ev & (EPOLLIN | EPOLLRDHUP))
+            got |= LOOP_READ;
+        if (ev & EPOLLOUT)
+            got |= LOOP_WRITE;
+        got &= want;
+        if (ev & (EPOLLERR | EPOLLHUP))
+            got |= LOOP_ERROR | want;   /* so that the read or write shows what happened */
+        if (got)
+            w->fn(l, fd, got, w->arg);
+    }
+}
+
+/* Fire every timer due at the time this pass began. Timers added by the callbacks, even with
+ * delay 0, get a later deadline and wait for the next iteration, so fds are not starved. */
+static void loop_fire_timers(struct loop *l)
+{
+    double now = clock_now();
+    while (l->nheap > 0 && !l->stop && l->heap[0].when <= now) {
+        struct loop_timer *t = l->heap[0].t;
+        loop_timer_fn *fn = t->fn;
+        void *arg = t->arg;
+        loop_heap_remove(l, 0);
+        fn(l, arg);
+    }
+}
+
+int loop_run(struct loop *l)
+{
+    if (l->running)
+        return -EBUSY;
+    l->running = true;
+    l->stop = false;
+    int err = 0;
+    while (!l->stop && (l->nref > 0 || l->nheap > 0)) {
+        int n = loop_poll(l, l->nheap > 0 ? l->heap[0].when : -1);
+        if (n < 0) {
+            err = n;
+            break;
+        }
+        loop_dispatch_fds(l, n);
+        loop_fire_timers(l);
+    }
+    l->running = false;
+    l->stop = false;
+    return err;
+}
+
+void loop_stop(struct loop *l)
+{
+    l->stop = true;
+}
