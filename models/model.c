@@ -7,6 +7,7 @@
 #include "runtime/event.h"
 
 extern const struct model model_single;
+extern const struct model model_async;
 extern const struct model model_threads;
 extern const struct model model_thread_pool;
 
@@ -14,6 +15,7 @@ const struct model *const models[] = {
     &model_single,
     &model_threads,
     &model_thread_pool,
+    &model_async,
     NULL,
 };
 

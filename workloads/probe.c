@@ -12,6 +12,7 @@
 #include "runtime/clock.h"
 #include "runtime/event.h"
 #include "runtime/json.h"
+#include "runtime/loop.h"
 #include "runtime/shm.h"
 #include "workloads/workload.h"
 
@@ -21,7 +22,19 @@ struct probe_shared {
     atomic_uint runs[];     /* how many times each task ran */
 };
 
+/* One task of the async form, at async[i]. */
+struct probe_task {
+    struct loop_timer *timer;   /* pending while the task is in flight; NULL otherwise */
+    void (*done)(void *arg, int status);
+    void *arg;
+    struct task_result *r;
+    struct probe_ctx *c;
+    unsigned i;
+    bool deadline_first;    /* the timer is the task's deadline, which comes first */
+};
+
 struct probe_ctx {
+    struct probe_task *async;   /* async form only, one per task; allocated by the first start */
     struct probe_shared *sh;
     size_t sh_size;
     unsigned tasks, concurrency;
@@ -109,6 +122,66 @@ static int probe_run(void *ctx, unsigned i, const struct task_env *env, struct t
     return probe_leave(c, i, r, status);
 }
 
+/* The async form's timer: the task's time in flight is over, or its deadline came first. */
+static void probe_fire(struct loop *l, void *arg)
+{
+    struct probe_task *t = arg;
+    int status = TASK_OK;
+    (void)l;
+
+    t->timer = NULL;
+    if (t->deadline_first)
+        status = task_fail(t->r, TASK_TIMEOUT, "timeout", "task %u: timeout", t->i);
+    t->done(t->arg, probe_leave(t->c, t->i, t->r, status));
+}
+
+/* Async form: in flight from here until a loop timer fires (at once, without a timer, when
+ * --sleep-ms is 0). */
+static int probe_start(void *ctx, unsigned i, struct loop *l, const struct task_env *env,
+                       struct task_result *r, void (*done)(void *arg, int status), void *arg)
+{
+    struct probe_ctx *c = ctx;
+
+    if (i >= c->tasks)
+        return task_fail(r, TASK_FAILED, "bad task index", "task %u: only %u tasks", i,
+                         c->tasks);
+    if (!c->async && !(c->async = calloc(c->tasks, sizeof *c->async)))
+        return task_fail(r, TASK_FAILED, "out of memory", "task %u: out of memory", i);
+
+    double start = clock_now(), until = start + c->seconds;
+    probe_enter(c, i);
+    if ((long)i == c->crash)
+        raise(SIGSEGV);
+    if (c->seconds <= 0)
+        return probe_leave(c, i, r, TASK_OK);
+
+    struct probe_task *t = &c->async[i];
+    *t = (struct probe_task){ .done = done, .arg = arg, .r = r, .c = c, .i = i };
+    if (env->deadline > 0 && env->deadline < until) {
+        until = env->deadline;
+        t->deadline_first = true;
+    }
+    t->timer = loop_timer_at(l, until, probe_fire, t);
+    if (!t->timer)
+        return probe_leave(c, i, r, task_fail(r, TASK_FAILED, "out of memory",
+                                              "task %u: no timer: out of memory", i));
+    return 0;
+}
+
+/* Async form: drop task i's timer and end it now with `why`. */
+static void probe_stop(void *ctx, unsigned i, struct loop *l, int why)
+{
+    struct probe_ctx *c = ctx;
+    if (!c->async || i >= c->tasks || !c->async[i].timer)
+        return;         /* not in flight */
+    struct probe_task *t = &c->async[i];
+    loop_timer_cancel(l, t->timer);
+    t->timer = NULL;
+    task_fail(t->r, why, why == TASK_TIMEOUT ? "timeout" : "cancelled", "task %u: %s", i,
+              task_status_name(why));
+    t->done(t->arg, probe_leave(c, i, t->r, why));
+}
+
 static bool probe_verify(void *ctx, const struct task_result *rs, unsigned n, char *why,
                          size_t len)
 {
@@ -152,6 +225,7 @@ static void probe_teardown(void *ctx)
 {
     struct probe_ctx *c = ctx;
     shm_free(c->sh, c->sh_size);
+    free(c->async);
     free(c);
 }
 
@@ -171,6 +245,8 @@ const struct workload workload_probe = {
     .opts = probe_opts,
     .setup = probe_setup,
     .run = probe_run,
+    .start = probe_start,
+    .stop = probe_stop,
     .verify = probe_verify,
     .report = probe_report,
     .teardown = probe_teardown,

@@ -1,14 +1,29 @@
-/* sleep.c — the sleep workload: each task waits D ms on a cancellable wait (I/O-bound). */
+/* sleep.c — the sleep workload: each task waits D ms on a cancellable wait (I/O-bound), or, in
+ * its async form, on a timer of the caller's event loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "runtime/clock.h"
 #include "runtime/event.h"
+#include "runtime/loop.h"
 #include "workloads/workload.h"
+
+/* One task of the async form, at tasks[i]. */
+struct sleep_task {
+    struct loop_timer *timer;   /* pending while the task is in flight; NULL otherwise */
+    void (*done)(void *arg, int status);
+    void *arg;
+    struct task_result *r;
+    double start;           /* CLOCK_MONOTONIC at start */
+    unsigned i;
+    bool deadline_first;    /* the timer is the task's deadline, which comes before D */
+};
 
 struct sleep_ctx {
     double seconds;         /* D */
+    unsigned ntasks;        /* N, the size of tasks */
+    struct sleep_task *tasks;   /* async form only; allocated by the first start */
 };
 
 static int sleep_setup(const struct options *o, const struct run_params *p, void **ctx,
@@ -16,12 +31,13 @@ static int sleep_setup(const struct options *o, const struct run_params *p, void
 {
     extern const struct workload workload_sleep;
     struct sleep_ctx *c = malloc(sizeof *c);
-    (void)p;
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
     c->seconds = (double)workload_opt_u64(&workload_sleep, o, "sleep-ms") / 1000.0;
+    c->ntasks = p->tasks;
+    c->tasks = NULL;
     *ctx = c;
     return 0;
 }
@@ -46,6 +62,62 @@ static int sleep_run(void *ctx, unsigned i, const struct task_env *env, struct t
                          (now - start) * 1e3);
     return task_fail(r, TASK_CANCELLED, "cancelled", "task %u: cancelled after %.0f ms", i,
                      (now - start) * 1e3);
+}
+
+/* The async form's timer: D has passed (the task is ok) or its deadline came first. */
+static void sleep_fire(struct loop *l, void *arg)
+{
+    struct sleep_task *t = arg;
+    int status = TASK_OK;
+    (void)l;
+
+    t->timer = NULL;
+    if (t->deadline_first)
+        status = task_fail(t->r, TASK_TIMEOUT, "timeout", "task %u: timeout after %.0f ms",
+                           t->i, (clock_now() - t->start) * 1e3);
+    else
+        t->r->value = t->i;
+    t->done(t->arg, status);
+}
+
+/* Async form: one loop timer at start + D, or at the deadline when that comes first. */
+static int sleep_start(void *ctx, unsigned i, struct loop *l, const struct task_env *env,
+                       struct task_result *r, void (*done)(void *arg, int status), void *arg)
+{
+    struct sleep_ctx *c = ctx;
+
+    if (i >= c->ntasks)
+        return task_fail(r, TASK_FAILED, "bad task index", "task %u: only %u tasks", i,
+                         c->ntasks);
+    if (!c->tasks && !(c->tasks = calloc(c->ntasks, sizeof *c->tasks)))
+        return task_fail(r, TASK_FAILED, "out of memory", "task %u: out of memory", i);
+
+    struct sleep_task *t = &c->tasks[i];
+    double start = clock_now(), until = start + c->seconds;
+    *t = (struct sleep_task){ .done = done, .arg = arg, .r = r, .start = start, .i = i };
+    if (env->deadline > 0 && env->deadline < until) {
+        until = env->deadline;
+        t->deadline_first = true;
+    }
+    t->timer = loop_timer_at(l, until, sleep_fire, t);
+    if (!t->timer)
+        return task_fail(r, TASK_FAILED, "out of memory", "task %u: no timer: out of memory",
+                         i);
+    return 0;
+}
+
+/* Async form: drop task i's timer and end it now with `why`. */
+static void sleep_stop(void *ctx, unsigned i, struct loop *l, int why)
+{
+    struct sleep_ctx *c = ctx;
+    if (!c->tasks || i >= c->ntasks || !c->tasks[i].timer)
+        return;         /* not in flight */
+    struct sleep_task *t = &c->tasks[i];
+    loop_timer_cancel(l, t->timer);
+    t->timer = NULL;
+    task_fail(t->r, why, why == TASK_TIMEOUT ? "timeout" : "cancelled", "task %u: %s after %.0f ms",
+              i, why == TASK_TIMEOUT ? "timeout" : "cancelled", (clock_now() - t->start) * 1e3);
+    t->done(t->arg, why);
 }
 
 /* Every index exactly once, and every task lasted at least D. */
@@ -75,7 +147,9 @@ static bool sleep_verify(void *ctx, const struct task_result *rs, unsigned n, ch
 
 static void sleep_teardown(void *ctx)
 {
-    free(ctx);
+    struct sleep_ctx *c = ctx;
+    free(c->tasks);
+    free(c);
 }
 
 static const struct wopt sleep_opts[] = {
@@ -85,11 +159,14 @@ static const struct wopt sleep_opts[] = {
 
 const struct workload workload_sleep = {
     .name = "sleep",
-    .summary = "each task waits D ms (--sleep-ms, default 100) on a cancellable wait",
+    .summary = "each task waits D ms (--sleep-ms, default 100): a cancellable wait, a loop timer "
+               "under async",
     .kind = IO_BOUND,
     .opts = sleep_opts,
     .setup = sleep_setup,
     .run = sleep_run,
+    .start = sleep_start,
+    .stop = sleep_stop,
     .verify = sleep_verify,
     .teardown = sleep_teardown,
 };
