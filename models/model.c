@@ -10,11 +10,15 @@ extern const struct model model_single;
 extern const struct model model_async;
 extern const struct model model_threads;
 extern const struct model model_thread_pool;
+extern const struct model model_processes;
+extern const struct model model_process_pool;
 
 const struct model *const models[] = {
     &model_single,
     &model_threads,
     &model_thread_pool,
+    &model_processes,
+    &model_process_pool,
     &model_async,
     NULL,
 };
