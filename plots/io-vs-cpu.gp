@@ -1,0 +1,75 @@
+# io-vs-cpu.gp — the headline chart: speed-up over single for each model, I/O-bound workloads
+# beside CPU-bound ones, from the "headline" rows of summary.csv.
+# usage: gnuplot -c plots/io-vs-cpu.gp SUMMARY.csv OUT.png [MACHINE-SUBTITLE]
+script_dir = "."
+do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { script_dir = ARG0[1:i - 1] } }
+args = ARGC; arg1 = ARG1; arg2 = ARG2; arg3 = ARG3; arg4 = ARG4
+load script_dir . "/models.gp"
+
+# Columns: 1 workload, 2 kind, 3 model, 4 part, 5 tasks, 6 concurrency, 9 min_s, 10 median_s,
+# 11 max_s, 13 speedup.
+is_head(k) = strcol(4) eq "headline" && strcol(2) eq k
+stats data using (is_head("io") ? $6 : 0):(is_head("io") ? $5 : 0) nooutput
+io_j = int(STATS_max_x); io_n = int(STATS_max_y)
+stats data using (is_head("cpu") ? $6 : 0):(is_head("cpu") ? $5 : 0) nooutput
+cpu_j = int(STATS_max_x); cpu_n = int(STATS_max_y)
+stats data using (strcol(4) eq "headline" ? (valid(13) ? $13 : 0) : 0) nooutput
+top = STATS_max > io_n ? STATS_max : io_n
+cores = cpu_j > 0 ? cpu_j : 1
+# The sleep length D, from single's ideal (N x D): the xtic says what a sleep task waits.
+stats data using (strcol(1) eq "sleep" && strcol(3) eq "single" && strcol(4) eq "headline" && valid(14) ? $14 * 1000 / $5 : 0) nooutput
+sleep_label = STATS_max > 0 ? sprintf("sleep\n(wait %g ms)", STATS_max) : "sleep\n(wait)"
+
+# Where a bar goes: the workload's group (I/O on the left, CPU on the right, a gap between),
+# then the model's place in the group.
+group(w) = w eq "sleep" ? 1 : w eq "http" ? 2 : w eq "count" ? 4 : w eq "thumbnail" ? 5 : NaN
+bw = 0.13
+xpos(i) = group(strcol(1)) + (i - 3.5) * bw
+mine(i) = strcol(4) eq "headline" && model_index(strcol(3)) == i
+sp = 0
+spd(i) = mine(i) && valid(13) ? (sp = $13, sp) : NaN
+# Spread: the speed-up of the slowest and of the fastest run (single's median over that run's time).
+sp_lo(i) = mine(i) && valid(13) ? $13 * $10 / $11 : NaN
+sp_hi(i) = mine(i) && valid(13) ? $13 * $10 / $9 : NaN
+
+chart_title = sprintf("Speed-up over one thread (single), %d tasks per model: I/O-bound vs CPU-bound work", io_n)
+eval heading
+set ylabel "speed-up over single (×, log scale; higher is faster)"
+set xlabel "workload"
+set logscale y 2
+set yrange [0.4:top * 2.2]
+set xrange [0.4:5.6]
+set ytics ("0.5×" 0.5, "1×" 1, "2×" 2, "4×" 4, "8×" 8, "16×" 16, "32×" 32, "64×" 64)
+set xtics (sleep_label 1, "http\n(GET, server waits)" 2, "count\n(add in a loop)" 4, \
+           "thumbnail\n(decode, blur, encode)" 5) scale 0
+set grid noxtics
+
+# The two halves and their reference lines.
+set arrow 1 from 3, graph 0 to 3, graph 1 nohead lc rgb "#999999" dt 1 lw 1
+set label 1 sprintf("I/O-bound: %d tasks, up to %d at once", io_n, io_j) at 1.5, top * 1.75 center font ",13"
+set label 2 sprintf("CPU-bound: %d tasks, up to %d at once (%d cores)", cpu_n, cpu_j, cores) at 4.5, top * 1.75 center font ",13"
+set arrow 2 from 0.4, 1 to 5.6, 1 nohead lt 9 dt 1 lw 2 back
+set label 3 "1× = no gain\nover single" at 2.97, 0.86 right font ",10" tc rgb "#404040"
+set arrow 3 from 3, cores to 5.6, cores nohead lt 9 dt 2 back
+set label 4 sprintf("%d× = %d cores:\nthe CPU limit", cores, cores) at 3.03, cores * 1.22 left font ",10" tc rgb "#404040"
+set arrow 5 from 0.4, io_n to 3, io_n nohead lt 9 dt 2 back
+set label 5 sprintf("%d× = all %d\ntasks at once", io_n, io_n) at 2.97, io_n * 1.25 right font ",10" tc rgb "#404040"
+
+set label 6 "Bars start at 1×: up means faster than single, down means slower. Whiskers: slowest to fastest run; the number is the median." \
+    at screen 0.5, screen 0.02 center font ",10" tc rgb "#404040"
+set key at screen 0.5, screen 0.075 center horizontal samplen 1.5 width 1 height 0.5 maxrows 1
+set bmargin 9
+set style fill solid 0.9 border lc rgb "#303030"
+
+do for [k = 1:2] {
+    eval set_term(k)
+    plot for [i = 1:nmodels] data using (xpos(i)):(spd(i)):(xpos(i) - bw / 2):(xpos(i) + bw / 2):(sp < 1 ? sp : 1):(sp < 1 ? 1 : sp) \
+             with boxxyerror lt i title model_name(i), \
+         for [i = 1:nmodels] data using (xpos(i)):(spd(i)):(sp_lo(i)):(sp_hi(i)) \
+             with yerrorbars lc rgb "#202020" lw 1.2 ps 0 notitle, \
+         for [i = 1:nmodels] data using (xpos(i)):(spd(i), sp_hi(i) > sp ? sp_hi(i) * 1.12 : sp * 1.12):(spd(i) == spd(i) ? sprintf("%.1f", sp) : "") \
+             with labels font ",8" tc rgb "#202020" notitle, \
+         for [i = 1:nmodels] data using (xpos(i)):(mine(i) ? 0.93 : NaN):(model_name(i)) \
+             with labels rotate by 90 right font ",8" tc rgb "#202020" notitle
+}
+set output
