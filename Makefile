@@ -26,7 +26,7 @@ ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all deps test check asan tsan sanitizers bench clean help
+.PHONY: all deps test check asan tsan sanitizers bench clean help regress baseline
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -70,6 +70,21 @@ tsan: deps
 
 sanitizers: asan tsan
 
+# The regression gate (ci/regress.c; ci/regress is its wrapper): `make regress BASE=REV` compares
+# REV (default: the merge-base with main) with the working tree and fails when a cell regressed;
+# `make baseline` refreshes results/baseline.json (theory-anchored figures).
+$(BIN)/regress: $(BUILD)/ci/regress.o $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REQ_LIBS)
+
+regress: $(BIN)/regress
+	@REGRESS_BIN=$(abspath $(BIN)/regress) sh ci/regress $(if $(BASE),--base $(BASE)) $(REGRESS_ARGS)
+
+baseline: $(BIN)/regress $(BIN)/concbench
+	@$(BIN)/regress --bin $(abspath $(BIN)/concbench) --write-baseline results/baseline.json \
+	    $(REGRESS_ARGS)
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/bench.sh $(BIN)/concbench
@@ -82,6 +97,8 @@ help:
 	@echo "make test       install what is missing, build, run the test suite"
 	@echo "make bench      install what is missing, run the benchmark"
 	@echo "make asan|tsan  the test suite under AddressSanitizer+UBSan / ThreadSanitizer"
+	@echo "make regress BASE=REV  the regression gate: REV against the working tree"
+	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"
 	@echo "make clean      remove build output"
 
 -include $(shell find build -name '*.d' 2>/dev/null)
