@@ -135,7 +135,7 @@ static void async_fill(struct async_run *run)
     if (run->filling)
         return;                 /* an outer call on the stack goes on with the work */
     run->filling = true;
-    double until = clock_now() + ASYNC_SLICE_S;
+    double until = 0;
     bool more = false;
     while (run->next < p->tasks && run->in_flight < run->cap) {
         if (run->cancelled || event_is_set(p->cancel))
@@ -148,7 +148,9 @@ static void async_fill(struct async_run *run)
             model_exec_task(run->w, run->ctx, p, i, &run->results[i]);
             now = p->t0 + run->results[i].end_s;
         }
-        if (now >= until) {
+        if (until == 0)
+            until = now + ASYNC_SLICE_S;    /* the slice starts with its first task */
+        else if (now >= until) {
             more = run->next < p->tasks && run->in_flight < run->cap;
             break;
         }

@@ -204,37 +204,27 @@ static void loop_sift_up(struct loop *l, size_t k)
     loop_heap_put(l, k, e);
 }
 
-static void loop_sift_down(struct loop *l, size_t k)
-{
-    struct loop_heap_entry e = l->heap[k];
-    size_t n = l->nheap;
-    for (;;) {
-        size_t child = 2 * k + 1;
-        if (child >= n)
-            break;
-        if (child + 1 < n && loop_before(&l->heap[child + 1], &l->heap[child]))
-            child++;
-        if (!loop_before(&l->heap[child], &e))
-            break;
-        loop_heap_put(l, k, l->heap[child]);
-        k = child;
-    }
-    loop_heap_put(l, k, e);
-}
-
-/* Take slot k out of the heap and free its node. */
+/* Take slot k out of the heap and free its node. The hole walks down to a leaf along the
+ * smaller children (one comparison a level), then the last entry fills it and sifts up: the
+ * last entry is nearly always among the latest deadlines, so it rarely climbs, and this halves
+ * the comparisons of the usual sift-down. */
 static void loop_heap_remove(struct loop *l, size_t k)
 {
     struct loop_timer *t = l->heap[k].t;
-    size_t last = --l->nheap;
-    if (k != last) {
-        struct loop_heap_entry moved = l->heap[last];
-        bool up = loop_before(&moved, &l->heap[k]);
+    size_t n = --l->nheap;
+    if (k != n) {
+        struct loop_heap_entry moved = l->heap[n];
+        for (;;) {
+            size_t child = 2 * k + 1;
+            if (child >= n)
+                break;
+            if (child + 1 < n && loop_before(&l->heap[child + 1], &l->heap[child]))
+                child++;
+            loop_heap_put(l, k, l->heap[child]);
+            k = child;
+        }
         loop_heap_put(l, k, moved);
-        if (up)
-            loop_sift_up(l, k);
-        else
-            loop_sift_down(l, k);
+        loop_sift_up(l, k);
     }
     t->idx = LOOP_FREE;
     t->fn = NULL;
