@@ -30,6 +30,7 @@ extern const struct command *const commands[];
 
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_corpus(int argc, char **argv);   /* harness/corpus.c */
 
 /* Online CPUs (at least 1). */
 unsigned cli_online_cpus(void);

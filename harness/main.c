@@ -7,10 +7,13 @@
 static const struct command cmd_list_ = { "list", "print every workload and model", cmd_list };
 static const struct command cmd_run_ = { "run", "run one cell: N tasks of a workload under a model",
                                          cmd_run };
+static const struct command cmd_corpus_ = { "corpus", "write the deterministic PNG corpus "
+                                            "(thumbnail input)", cmd_corpus };
 
 const struct command *const commands[] = {
     &cmd_list_,
     &cmd_run_,
+    &cmd_corpus_,
     NULL,
 };
 

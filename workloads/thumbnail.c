@@ -1,0 +1,625 @@
+/* thumbnail.c — the thumbnail workload: each task decodes one PNG, blurs it (Gaussian, sigma
+ * 2), shrinks it to fit S x S and writes it as PNG (CPU-bound; Pillow's GaussianBlur() then
+ * thumbnail((50, 50)), in C). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/clock.h"
+#include "runtime/json.h"
+#include "runtime/shm.h"
+#include "workloads/image.h"
+#include "workloads/workload.h"
+
+#define THUMB_SIGMA 2.0
+#define THUMB_LEVEL 6               /* zlib level of the thumbnails */
+
+enum { ST_READ, ST_DECODE, ST_BLUR, ST_SHRINK, ST_ENCODE, ST_WRITE, ST_N };
+static const char *const thumb_stage_names[ST_N] = {
+    "read", "decode", "blur", "shrink", "encode", "write",
+};
+
+struct thumb_input {
+    char *path;             /* as opened */
+    char *shown;            /* the path for messages: control characters replaced */
+    char *base;             /* output base name: safe characters only, never empty or dotted */
+    uint32_t tw, th;        /* expected thumbnail size; 0: the header is unreadable */
+};
+
+struct thumb_ctx {
+    struct thumb_input *in;
+    unsigned nin, tasks;
+    char *out;              /* output folder */
+    bool out_is_temp;       /* ours: removed in teardown */
+    bool per_task_names;    /* <base>-<task>.png */
+    uint32_t size;
+    uint64_t max_pixels;
+    int64_t *stage_ns;      /* [task][ST_N], MAP_SHARED: forked children fill it */
+    size_t stage_size;
+};
+
+extern const struct workload workload_thumbnail;
+
+/* ---- setup ---- */
+
+static int thumb_is_png_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcasecmp(name + n - 4, ".png") == 0;
+}
+
+static int thumb_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.png in dir, sorted by name. 0, -EINVAL (missing, not a folder, no PNG) or -ENOMEM. */
+static int thumb_list(const char *dir, char ***names, unsigned *n, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **v = NULL;
+    unsigned cnt = 0, cap = 0;
+
+    if (!d) {
+        snprintf(err, errlen, "cannot open --images folder %s: %s", dir, strerror(errno));
+        return -EINVAL;
+    }
+    while ((e = readdir(d))) {
+        if (!thumb_is_png_name(e->d_name))
+            continue;
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nv = realloc(v, cap * sizeof *v);
+            if (!nv)
+                goto nomem;
+            v = nv;
+        }
+        if (!(v[cnt] = strdup(e->d_name)))
+            goto nomem;
+        cnt++;
+    }
+    closedir(d);
+    if (cnt == 0) {
+        free(v);
+        snprintf(err, errlen, "no *.png file in --images folder %s", dir);
+        return -EINVAL;
+    }
+    qsort(v, cnt, sizeof *v, thumb_cmp);
+    *names = v;
+    *n = cnt;
+    return 0;
+nomem:
+    closedir(d);
+    for (unsigned k = 0; k < cnt; k++)
+        free(v[k]);
+    free(v);
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+}
+
+/* The output base of an input name: ".png" dropped, every byte outside [A-Za-z0-9._+-] made
+ * '_', a leading '.' made '_' (so never "." or ".." or hidden), at most 200 bytes. */
+static char *thumb_base(const char *name)
+{
+    size_t n = strlen(name) - 4;
+    if (n > 200)
+        n = 200;
+    char *b = malloc(n + 2);
+    if (!b)
+        return NULL;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)name[k];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '+' || c == '-';
+        b[k] = ok && !(k == 0 && c == '.') ? (char)c : '_';
+    }
+    if (n == 0)
+        b[n++] = '_';
+    b[n] = '\0';
+    return b;
+}
+
+static char *thumb_shown(const char *path)
+{
+    char *s = strdup(path);
+    for (char *p = s; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return s;
+}
+
+/* Width and height from the IHDR at the start of a PNG file, without decoding; 0 when the
+ * file is unreadable or does not start like a PNG (the task will say why). */
+static void thumb_header(const char *path, uint32_t *w, uint32_t *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    *w = *h = 0;
+    if (!f)
+        return;
+    if (fread(b, 1, sizeof b, f) == sizeof b && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+        memcmp(b + 12, "IHDR", 4) == 0) {
+        *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+        *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    }
+    fclose(f);
+}
+
+/* The default corpus folder for these parameters, under $XDG_CACHE_HOME, ~/.cache or /tmp. */
+static void thumb_cache_dir(char *out, size_t len, unsigned n, uint32_t w, uint32_t h,
+                            uint64_t seed)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char root[3000];
+    if (xdg && xdg[0] == '/')
+        snprintf(root, sizeof root, "%s/concbench", xdg);
+    else if (home && home[0] == '/')
+        snprintf(root, sizeof root, "%s/.cache/concbench", home);
+    else
+        snprintf(root, sizeof root, "/tmp/concbench-cache-%u", (unsigned)getuid());
+    snprintf(out, len, "%s/corpus-%u-%ux%u-seed%llu", root, n, w, h, (unsigned long long)seed);
+}
+
+static int thumb_corpus_complete(const char *dir, unsigned n)
+{
+    char path[4200], name[32];
+    for (unsigned k = 0; k < n; k++) {
+        corpus_name(k, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (!corpus_is_ours(path))
+            return 0;
+    }
+    return 1;
+}
+
+/* Remove every entry of a flat folder we made, then the folder. */
+static void thumb_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4096];
+    if (d) {
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+                unlink(path);
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* Make sure the default corpus exists in its cache folder: generated once into a private
+ * folder, then renamed into place, so concurrent first runs never see half of it. */
+static int thumb_default_corpus(const struct options *o, char *dir, size_t dirlen, char *err,
+                                size_t errlen)
+{
+    const char *size = workload_opt(&workload_thumbnail, o, "corpus-size");
+    unsigned n = (unsigned)workload_opt_u64(&workload_thumbnail, o, "corpus-images");
+    uint64_t seed = workload_opt_u64(&workload_thumbnail, o, "corpus-seed");
+    unsigned w, h;
+    char extra;
+    int rc;
+
+    if (!size || sscanf(size, "%ux%u%c", &w, &h, &extra) != 2 || w < 1 || h < 1 || w > 65535 ||
+        h > 65535) {
+        snprintf(err, errlen, "bad --corpus-size '%s': WIDTHxHEIGHT, each 1 to 65535",
+                 size ? size : "");
+        return -EINVAL;
+    }
+    thumb_cache_dir(dir, dirlen, n, w, h, seed);
+    if (thumb_corpus_complete(dir, n))
+        return 0;
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        /* A folder of ours with files missing: complete it (files are renamed into place). */
+        rc = corpus_write(dir, n, w, h, seed, err, errlen);
+        return rc == -EEXIST ? -EINVAL : rc;
+    }
+    char tmp[4200], parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    *strrchr(parent, '/') = '\0';
+    if ((rc = image_mkdirs(parent)) < 0) {
+        snprintf(err, errlen, "cannot create the corpus cache %s: %s", parent, strerror(-rc));
+        return rc;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dir);
+    if (!mkdtemp(tmp)) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot create a folder beside %s: %s", dir, strerror(errno));
+        return rc;
+    }
+    rc = corpus_write(tmp, n, w, h, seed, err, errlen);
+    if (rc == 0 && rename(tmp, dir) < 0) {
+        /* Someone else finished first: theirs is the same. */
+        if ((errno != EEXIST && errno != ENOTEMPTY) || !thumb_corpus_complete(dir, n)) {
+            rc = -errno;
+            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+        }
+        thumb_rmdir(tmp);
+    } else if (rc < 0) {
+        thumb_rmdir(tmp);
+    }
+    return rc;
+}
+
+static void thumb_free(struct thumb_ctx *c)
+{
+    for (unsigned k = 0; k < c->nin; k++) {
+        free(c->in[k].path);
+        free(c->in[k].shown);
+        free(c->in[k].base);
+    }
+    free(c->in);
+    free(c->out);
+    if (c->stage_ns)
+        shm_free(c->stage_ns, c->stage_size);
+    free(c);
+}
+
+static int thumb_setup(const struct options *o, const struct run_params *p, void **ctx,
+                       char *err, size_t errlen)
+{
+    const struct workload *w = &workload_thumbnail;
+    const char *images = workload_opt(w, o, "images"), *out = workload_opt(w, o, "out");
+    char corpus[4096], **names = NULL;
+    unsigned n = 0;
+    int rc;
+    struct thumb_ctx *c = calloc(1, sizeof *c);
+
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    c->tasks = p->tasks;
+    c->size = (uint32_t)workload_opt_u64(w, o, "thumb-size");
+    c->max_pixels = workload_opt_u64(w, o, "max-pixels");
+    if (!images) {
+        if ((rc = thumb_default_corpus(o, corpus, sizeof corpus, err, errlen)) < 0)
+            goto fail;
+        images = corpus;
+    }
+    if ((rc = thumb_list(images, &names, &n, err, errlen)) < 0)
+        goto fail;
+    c->in = calloc(n, sizeof *c->in);
+    rc = -ENOMEM;
+    if (!c->in)
+        goto fail_names;
+    c->nin = n;
+    for (unsigned k = 0; k < n; k++) {
+        struct thumb_input *in = &c->in[k];
+        uint32_t iw, ih;
+        size_t len = strlen(images) + strlen(names[k]) + 2;
+        if (!(in->path = malloc(len)))
+            goto fail_names;
+        snprintf(in->path, len, "%s/%s", images, names[k]);
+        if (!(in->shown = thumb_shown(in->path)) || !(in->base = thumb_base(names[k])))
+            goto fail_names;
+        thumb_header(in->path, &iw, &ih);
+        image_thumb_size(iw, ih, c->size, &in->tw, &in->th);
+    }
+    /* Named after the input when each input is used at most once and no two safe names
+     * collide; otherwise <base>-<task>.png. */
+    c->per_task_names = p->tasks > n;
+    for (unsigned a = 0; a < n && !c->per_task_names; a++)
+        for (unsigned b = a + 1; b < n && !c->per_task_names; b++)
+            c->per_task_names = strcmp(c->in[a].base, c->in[b].base) == 0;
+
+    if (out) {
+        if ((rc = image_mkdirs(out)) < 0) {
+            snprintf(err, errlen, "cannot create --out folder %s: %s", out, strerror(-rc));
+            goto fail_names;
+        }
+        c->out = strdup(out);
+    } else {
+        const char *t = getenv("TMPDIR");
+        size_t len = (t && *t ? strlen(t) : 4) + 40;
+        if ((c->out = malloc(len))) {
+            snprintf(c->out, len, "%s/concbench-thumbs-XXXXXX", t && *t ? t : "/tmp");
+            if (!mkdtemp(c->out)) {
+                rc = -errno;
+                snprintf(err, errlen, "cannot create a temporary output folder: %s",
+                         strerror(errno));
+                goto fail_names;
+            }
+            c->out_is_temp = true;
+        }
+    }
+    rc = -ENOMEM;
+    if (!c->out)
+        goto fail_names;
+    c->stage_size = (size_t)p->tasks * ST_N * sizeof *c->stage_ns;
+    if (!(c->stage_ns = shm_alloc(c->stage_size))) {
+        rc = -errno;
+        snprintf(err, errlen, "shared memory: %s", strerror(errno));
+        goto fail_names;
+    }
+    for (unsigned k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+    *ctx = c;
+    return 0;
+
+fail_names:
+    if (rc == -ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    for (unsigned k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+fail:
+    if (c->out_is_temp)
+        rmdir(c->out);
+    thumb_free(c);
+    return rc;
+}
+
+/* ---- one task ---- */
+
+static void thumb_out_name(const struct thumb_ctx *c, unsigned i, char *name, size_t len)
+{
+    const struct thumb_input *in = &c->in[i % c->nin];
+    if (c->per_task_names)
+        snprintf(name, len, "%s-%u.png", in->base, i);
+    else
+        snprintf(name, len, "%s.png", in->base);
+}
+
+/* Write buf to dir/name through a temporary name in dir, then rename. 0 or -errno. */
+static int thumb_write(const char *dir, const char *name, const uint8_t *buf, size_t len)
+{
+    char tmp[4400], path[4400];
+    int fd, e = 0;
+
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    if ((fd = mkstemp(tmp)) < 0)
+        return -errno;
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            e = -errno;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (!e && fchmod(fd, 0644) < 0)
+        e = -errno;
+    if (close(fd) < 0 && !e)
+        e = -errno;
+    if (!e && rename(tmp, path) < 0)
+        e = -errno;
+    if (e)
+        unlink(tmp);
+    return e;
+}
+
+/* Between stages: stop when the run is cancelled or the task's time is up. */
+static int thumb_check(const struct task_env *env, unsigned i, const char *stage,
+                       struct task_result *r)
+{
+    int st = task_interrupted(env, clock_now());
+    if (st == TASK_OK)
+        return TASK_OK;
+    return task_fail(r, st, st == TASK_TIMEOUT ? "timeout" : "cancelled", "task %u: %s before %s",
+                     i, st == TASK_TIMEOUT ? "timed out" : "cancelled", stage);
+}
+
+static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct task_result *r)
+{
+    struct thumb_ctx *c = ctx;
+    const struct thumb_input *in = &c->in[i % c->nin];
+    int64_t *ns = c->stage_ns + (size_t)i * ST_N;
+    struct image im = { 0 }, th = { 0 };
+    uint8_t *buf = NULL, *png = NULL;
+    size_t len = 0, plen = 0;
+    char msg[IMAGE_MSG_LEN], name[256];
+    int rc, status = TASK_OK;
+    uint32_t tw, tht;
+    double t = clock_now(), t1;
+
+#define THUMB_LAP(stage) (t1 = clock_now(), ns[stage] = (int64_t)((t1 - t) * 1e9), t = t1)
+    rc = image_read_file(in->path, &buf, &len);
+    THUMB_LAP(ST_READ);
+    if (rc < 0) {
+        status = task_fail(r, TASK_FAILED, rc == -ENOMEM ? "out of memory" : "unreadable",
+                           "task %u: %s: cannot read: %s", i, in->shown, strerror(-rc));
+        goto out;
+    }
+    rc = image_decode(buf, len, c->max_pixels, &im, msg);
+    free(buf);
+    buf = NULL;
+    THUMB_LAP(ST_DECODE);
+    if (rc < 0) {
+        status = task_fail(r, TASK_FAILED,
+                           rc == IMAGE_ETOOBIG ? "too many pixels" :
+                           rc == IMAGE_EBAD ? "bad PNG" : "out of memory",
+                           "task %u: %s: %s: %s", i, in->shown,
+                           rc == IMAGE_ETOOBIG ? "too many pixels" : "bad PNG", msg);
+        goto out;
+    }
+    if ((status = thumb_check(env, i, "blur", r)) != TASK_OK)
+        goto out;
+    rc = image_blur(&im, THUMB_SIGMA);
+    THUMB_LAP(ST_BLUR);
+    if (rc < 0)
+        goto nomem;
+    if ((status = thumb_check(env, i, "shrink", r)) != TASK_OK)
+        goto out;
+    image_thumb_size(im.w, im.h, c->size, &tw, &tht);
+    rc = image_shrink(&im, tw, tht, &th);
+    THUMB_LAP(ST_SHRINK);
+    if (rc < 0)
+        goto nomem;
+    rc = image_encode(&th, THUMB_LEVEL, NULL, 0, &png, &plen, msg);
+    THUMB_LAP(ST_ENCODE);
+    if (rc < 0) {
+        status = task_fail(r, TASK_FAILED, "encode", "task %u: %s: cannot encode: %s", i,
+                           in->shown, msg);
+        goto out;
+    }
+    if ((status = thumb_check(env, i, "write", r)) != TASK_OK)
+        goto out;
+    thumb_out_name(c, i, name, sizeof name);
+    rc = thumb_write(c->out, name, png, plen);
+    THUMB_LAP(ST_WRITE);
+    if (rc < 0) {
+        status = task_fail(r, TASK_FAILED, "write", "task %u: cannot write %s/%s: %s", i,
+                           c->out, name, strerror(-rc));
+        goto out;
+    }
+    r->value = image_checksum(png, plen);
+    r->extra[0] = th.w;
+    r->extra[1] = th.h;
+    r->extra[2] = (int64_t)plen;
+    goto out;
+nomem:
+    status = task_fail(r, TASK_FAILED, "out of memory", "task %u: %s: out of memory", i,
+                       in->shown);
+out:
+#undef THUMB_LAP
+    free(buf);
+    free(png);
+    image_free(&im);
+    image_free(&th);
+    return status;
+}
+
+/* ---- after the batch ---- */
+
+static bool thumb_verify(void *ctx, const struct task_result *rs, unsigned n, char *why,
+                         size_t len)
+{
+    struct thumb_ctx *c = ctx;
+    unsigned bad = 0, first_bad = 0;
+    char name[256], path[4400], msg[IMAGE_MSG_LEN];
+
+    for (unsigned i = 0; i < n; i++) {
+        const struct thumb_input *in = &c->in[i % c->nin];
+        if (rs[i].status != TASK_OK) {
+            if (!bad++)
+                first_bad = i;
+            continue;
+        }
+        uint8_t *buf;
+        size_t blen;
+        struct image im;
+        thumb_out_name(c, i, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", c->out, name);
+        int rc = image_read_file(path, &buf, &blen);
+        if (rc < 0) {
+            snprintf(why, len, "task %u: cannot read its output %s: %s", i, path, strerror(-rc));
+            return false;
+        }
+        uint64_t sum = image_checksum(buf, blen);
+        rc = image_decode(buf, blen, c->max_pixels, &im, msg);
+        free(buf);
+        if (rc < 0) {
+            snprintf(why, len, "task %u: its output %s does not decode: %s", i, path, msg);
+            return false;
+        }
+        uint32_t w = im.w, h = im.h;
+        image_free(&im);
+        if (w != in->tw || h != in->th || w != rs[i].extra[0] || h != rs[i].extra[1]) {
+            snprintf(why, len, "task %u: output %s is %ux%u, expected %ux%u", i, path, w, h,
+                     in->tw, in->th);
+            return false;
+        }
+        if (sum != rs[i].value) {
+            snprintf(why, len, "task %u: output %s changed after the task wrote it", i, path);
+            return false;
+        }
+    }
+    if (bad) {
+        snprintf(why, len, "%u task%s made no thumbnail (first: task %u, %s)", bad,
+                 bad == 1 ? "" : "s", first_bad, task_status_name(rs[first_bad].status));
+        return false;
+    }
+    return true;
+}
+
+static int thumb_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* "stage_ms": per-stage median over the tasks that completed, "stage_ms_total": the sums,
+ * "output": the folder. */
+static void thumb_report(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j)
+{
+    struct thumb_ctx *c = ctx;
+    int64_t *v = malloc(sizeof *v * (n ? n : 1));
+    double med[ST_N] = { 0 }, tot[ST_N] = { 0 };
+    unsigned ok = 0;
+
+    for (int s = 0; s < ST_N && v; s++) {
+        ok = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (rs[i].status == TASK_OK) {
+                v[ok++] = c->stage_ns[(size_t)i * ST_N + s];
+                tot[s] += (double)c->stage_ns[(size_t)i * ST_N + s] / 1e6;
+            }
+        if (ok) {
+            qsort(v, ok, sizeof *v, thumb_cmp_i64);
+            med[s] = (ok % 2 ? (double)v[ok / 2] : ((double)v[ok / 2 - 1] + (double)v[ok / 2]) / 2) /
+                     1e6;
+        }
+    }
+    free(v);
+    json_key_uint(j, "thumbnails", ok);
+    json_key(j, "stage_ms");
+    json_object_begin(j);
+    for (int s = 0; s < ST_N; s++)
+        json_key_double(j, thumb_stage_names[s], med[s]);
+    json_object_end(j);
+    json_key(j, "stage_ms_total");
+    json_object_begin(j);
+    for (int s = 0; s < ST_N; s++)
+        json_key_double(j, thumb_stage_names[s], tot[s]);
+    json_object_end(j);
+    json_key_str(j, "output", c->out_is_temp ? NULL : c->out);
+}
+
+static void thumb_teardown(void *ctx)
+{
+    struct thumb_ctx *c = ctx;
+    if (c->out_is_temp)
+        thumb_rmdir(c->out);
+    thumb_free(c);
+}
+
+static const struct wopt thumb_opts[] = {
+    { "images", WOPT_STRING, NULL, 0, 0,
+      "folder of input images: every *.png in it, sorted by name; task i takes image i mod "
+      "count (default: the generated corpus, cached)" },
+    { "out", WOPT_STRING, NULL, 0, 0,
+      "folder for the thumbnails (default: a temporary folder removed afterwards)" },
+    { "thumb-size", WOPT_UINT, "50", 1, 65535, "thumbnails fit inside S x S" },
+    { "max-pixels", WOPT_UINT, "100000000", 1, IMAGE_MAX_PIXELS_CAP,
+      "refuse an image whose header declares more pixels" },
+    { "corpus-images", WOPT_UINT, "16", 1, 10000, "default corpus: number of images" },
+    { "corpus-size", WOPT_STRING, "1920x1080", 0, 0, "default corpus: WIDTHxHEIGHT" },
+    { "corpus-seed", WOPT_UINT, "1", 0, UINT64_MAX, "default corpus: seed" },
+    { 0 },
+};
+
+const struct workload workload_thumbnail = {
+    .name = "thumbnail",
+    .summary = "each task: decode a PNG, Gaussian blur (sigma 2), shrink to fit 50x50, "
+               "encode PNG",
+    .kind = CPU_BOUND,
+    .opts = thumb_opts,
+    .setup = thumb_setup,
+    .run = thumb_run,
+    .verify = thumb_verify,
+    .report = thumb_report,
+    .teardown = thumb_teardown,
+};
