@@ -30,7 +30,10 @@ extern const struct command *const commands[];
 
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);    /* harness/sweep.c */
 int cmd_corpus(int argc, char **argv);   /* harness/corpus.c */
+int cmd_serve(int argc, char **argv);    /* harness/serve.c */
+int cmd_report(int argc, char **argv);   /* harness/report.c */
 
 /* Online CPUs (at least 1). */
 unsigned cli_online_cpus(void);

@@ -9,11 +9,22 @@ static const struct command cmd_run_ = { "run", "run one cell: N tasks of a work
                                          cmd_run };
 static const struct command cmd_corpus_ = { "corpus", "write the deterministic PNG corpus "
                                             "(thumbnail input)", cmd_corpus };
+static const struct command cmd_serve_ = { "serve", "the embedded HTTP server (loopback, "
+                                           "http workload target)", cmd_serve };
+
+static const struct command cmd_sweep_ = { "sweep", "run the benchmark matrix repeatedly into "
+                                           "results/<stamp>/ (make bench)", cmd_sweep };
+
+static const struct command cmd_report_ = { "report", "draw the charts and write report.md for a "
+                                            "results folder (make plots)", cmd_report };
 
 const struct command *const commands[] = {
     &cmd_list_,
     &cmd_run_,
+    &cmd_sweep_,
     &cmd_corpus_,
+    &cmd_serve_,
+    &cmd_report_,
     NULL,
 };
 
