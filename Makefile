@@ -34,6 +34,10 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# metadata.json of a sweep records the compiler and the flags the binary was built with.
+BUILD_INFO = -DCONCBENCH_CC='"$(CC)"' -DCONCBENCH_CFLAGS='"$(CFLAGS) $(SAN)"'
+$(BUILD)/harness/metadata.o: REQ_CFLAGS += $(BUILD_INFO)
+
 $(BUILD)/lib.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -85,9 +89,11 @@ baseline: $(BIN)/regress $(BIN)/concbench
 	@$(BIN)/regress --bin $(abspath $(BIN)/concbench) --write-baseline results/baseline.json \
 	    $(REGRESS_ARGS)
 
+# make bench: the default profile (within 10 minutes on 2 cores); make bench QUICK=1: the quick
+# one (within 60 s). Results in results/<UTC stamp>/, results/latest points at the newest.
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/bench.sh $(BIN)/concbench
+	@QUICK="$(QUICK)" MAKE="$(MAKE)" BIN="$(BIN)" sh scripts/bench.sh $(BIN)/concbench
 
 clean:
 	rm -rf build bin

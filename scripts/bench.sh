@@ -1,20 +1,22 @@
 #!/bin/sh
-# bench.sh — until the sweep lands: every available workload x model cell once, at small sizes,
-# one line per cell.
+# bench.sh — what `make bench` runs: the sweep (default profile, or the quick one with QUICK=1),
+# then the charts and report (`make plots`) when the Makefile has that target.
+# usage: sh scripts/bench.sh [BINARY]   (environment: QUICK, BENCH_ARGS, MAKE, BIN)
 set -u
 bin=${1:-bin/concbench}
-rc=0
-workloads=$("$bin" list | awk '/^workloads:/{w=1;next} /^models:/{w=0} w{print $1}')
-models=$("$bin" list | awk '/^models:/{m=1;next} m{print $1}')
-for w in $workloads; do
-    case $w in
-    sleep) args="-n 16 -j 16 --sleep-ms 100" ;;
-    count) args="-n 4 -j 2 --count 200000000" ;;
-    *) args="-n 8" ;;
-    esac
-    for m in $models; do
-        # shellcheck disable=SC2086
-        "$bin" run -w "$w" -m "$m" $args || rc=1
-    done
-done
-exit $rc
+profile=default
+case ${QUICK:-} in
+"" | 0 | no | false) ;;
+*) profile=quick ;;
+esac
+# shellcheck disable=SC2086
+"$bin" sweep --profile "$profile" ${BENCH_ARGS:-}
+rc=$?
+# 130: interrupted; the partial results are written, but drawing them is not what was asked.
+[ "$rc" -eq 130 ] && exit 130
+[ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && exit "$rc"
+make=${MAKE:-make}
+if $make -n plots >/dev/null 2>&1; then
+    $make --no-print-directory plots BIN="${BIN:-bin}" || rc=$?
+fi
+exit "$rc"

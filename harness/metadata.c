@@ -1,0 +1,234 @@
+/* metadata.c — metadata.json of a sweep: the machine, the build, the tools, the sweep. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "harness/atomic_file.h"
+#include "harness/sweep.h"
+#include "runtime/json.h"
+
+/* The Makefile bakes the compiler and flags in (-DCONCBENCH_CC=... -DCONCBENCH_CFLAGS=...). */
+#ifndef CONCBENCH_CC
+#define CONCBENCH_CC "unknown"
+#endif
+#ifndef CONCBENCH_CFLAGS
+#define CONCBENCH_CFLAGS "unknown"
+#endif
+
+const char *sweep_tool_line(char *const argv[], char *buf, size_t len)
+{
+    struct sweep_child c;
+    buf[0] = '\0';
+    if (sweep_spawn(argv, true, true, 10, &c) < 0)
+        return buf;
+    if (c.exit_code == 0) {
+        const char *src = c.out && c.out[0] ? c.out : c.err;
+        size_t n = strcspn(src, "\n");
+        if (n >= len)
+            n = len - 1;
+        memcpy(buf, src, n);
+        buf[n] = '\0';
+    }
+    sweep_child_free(&c);
+    return buf;
+}
+
+/* The value of the first "key : value" line of /proc/cpuinfo with this key. */
+static void cpuinfo(const char *key, char *buf, size_t len)
+{
+    char line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    buf[0] = '\0';
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        size_t kl = strlen(key);
+        if (strncmp(line, key, kl) != 0 || (line[kl] != ' ' && line[kl] != '\t' &&
+                                            line[kl] != ':'))
+            continue;
+        char *v = strchr(line, ':');
+        if (!v)
+            continue;
+        v++;
+        while (isspace((unsigned char)*v))
+            v++;
+        v[strcspn(v, "\n")] = '\0';
+        snprintf(buf, len, "%s", v);
+        break;
+    }
+    fclose(f);
+}
+
+static long mem_total_kb(void)
+{
+    char line[256];
+    long kb = -1;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+void sweep_collect_tools(struct sweep_tools *t)
+{
+    char *hf[] = { "hyperfine", "--version", NULL };
+    char *gp[] = { "gnuplot", "--version", NULL };
+    char *rev[] = { "git", "rev-parse", "HEAD", NULL };
+    char *st[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
+    struct sweep_child c;
+
+    memset(t, 0, sizeof *t);
+    sweep_tool_line(hf, t->hyperfine, sizeof t->hyperfine);
+    sweep_tool_line(gp, t->gnuplot, sizeof t->gnuplot);
+    sweep_tool_line(rev, t->git_revision, sizeof t->git_revision);
+    t->git_dirty = -1;
+    if (t->git_revision[0] && sweep_spawn(st, true, true, 10, &c) == 0) {
+        if (c.exit_code == 0)
+            t->git_dirty = c.out && c.out[0] != '\0';
+        sweep_child_free(&c);
+    }
+}
+
+int sweep_write_metadata(const char *path, const struct sweep_meta *m)
+{
+    struct afile a;
+    struct json_out j;
+    struct utsname u;
+    char buf[512];
+    int err = afile_open(&a, path);
+    if (err < 0)
+        return err;
+
+    json_init(&j, a.f);
+    json_object_begin(&j);
+    json_key_uint(&j, "schema", 1);
+    json_key_str(&j, "tool", "concbench sweep");
+    json_key_str(&j, "date", m->started_utc);
+    json_key_str(&j, "stamp", m->stamp);
+    json_key_str(&j, "profile", m->profile);
+    json_key_uint(&j, "seed", m->seed);
+    json_key_uint(&j, "runs_per_cell", m->runs);
+    json_key_uint(&j, "cells", m->cells);
+    json_key_double(&j, "estimated_s", m->estimated_s);
+    json_key_double(&j, "duration_s", m->duration_s);
+    json_key_bool(&j, "partial", m->partial);
+    json_key_str(&j, "interrupted_by",
+                 m->signal == 0 ? NULL : m->signal == 2 ? "SIGINT" : "SIGTERM");
+    json_key_uint(&j, "runs_ok", m->runs_ok);
+    json_key_uint(&j, "runs_not_ok", m->runs_not_ok);
+    json_key_uint(&j, "runs_interrupted", m->runs_interrupted);
+    json_key_bool(&j, "hyperfine_ran", m->hyperfine_ran);
+    json_key_str(&j, "hyperfine_note", m->hyperfine_note);
+    json_key_str(&j, "binary", m->exe);
+    json_key(&j, "command");
+    json_array_begin(&j);
+    json_str(&j, "concbench");
+    for (int k = 0; k < m->argc; k++)
+        json_str(&j, m->argv[k]);
+    json_array_end(&j);
+
+    json_key(&j, "machine");
+    json_object_begin(&j);
+    cpuinfo("model name", buf, sizeof buf);
+    json_key_str(&j, "cpu_model", buf[0] ? buf : NULL);
+    json_key_uint(&j, "cores_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+    json_key_uint(&j, "cores_configured", (uint64_t)sysconf(_SC_NPROCESSORS_CONF));
+    cpuinfo("cpu MHz", buf, sizeof buf);
+    json_key_str(&j, "cpu_mhz", buf[0] ? buf : NULL);
+    json_key_int(&j, "mem_total_kb", mem_total_kb());
+    if (uname(&u) == 0) {
+        json_key_str(&j, "kernel", u.release);
+        json_key_str(&j, "kernel_version", u.version);
+        json_key_str(&j, "arch", u.machine);
+        json_key_str(&j, "hostname", u.nodename);
+    }
+    json_object_end(&j);
+
+    json_key(&j, "build");
+    json_object_begin(&j);
+    json_key_str(&j, "cc", CONCBENCH_CC);
+    json_key_str(&j, "cflags", CONCBENCH_CFLAGS);
+#ifdef __VERSION__
+    json_key_str(&j, "compiler_version", __VERSION__);
+#endif
+    json_key_str(&j, "libcurl", curl_version());
+    json_key_str(&j, "libcurl_header", LIBCURL_VERSION);
+    json_key_str(&j, "libpng", png_get_libpng_ver(NULL));
+    json_key_str(&j, "libpng_header", PNG_LIBPNG_VER_STRING);
+    json_object_end(&j);
+
+    const struct sweep_tools *t = m->tools;
+    json_key(&j, "tools");
+    json_object_begin(&j);
+    json_key_str(&j, "hyperfine", t && t->hyperfine[0] ? t->hyperfine : NULL);
+    json_key_str(&j, "gnuplot", t && t->gnuplot[0] ? t->gnuplot : NULL);
+    json_object_end(&j);
+
+    json_key(&j, "git");
+    if (t && t->git_revision[0]) {
+        json_object_begin(&j);
+        json_key_str(&j, "revision", t->git_revision);
+        json_key(&j, "dirty");
+        if (t->git_dirty < 0)
+            json_null(&j);
+        else
+            json_bool(&j, t->git_dirty == 1);
+        json_object_end(&j);
+    } else {
+        json_null(&j);
+    }
+
+    const struct sweep_plan *p = m->plan;
+    if (p) {
+        json_key_uint(&j, "cores_used_for_cpu_bound", p->cores);
+        json_key(&j, "skipped_pairs");
+        json_array_begin(&j);
+        for (unsigned k = 0; k < p->nskipped; k++)
+            json_str(&j, p->skipped[k]);
+        json_array_end(&j);
+        json_key(&j, "notes");
+        json_array_begin(&j);
+        for (unsigned k = 0; k < p->nnotes; k++)
+            json_str(&j, p->notes[k]);
+        json_array_end(&j);
+        /* Each part's workload arguments, so a reader knows D and C of every cell. */
+        json_key(&j, "workload_args");
+        json_object_begin(&j);
+        for (int part = 0; part < SWEEP_NPARTS; part++) {
+            bool opened = false;
+            for (size_t c = 0; c < p->ncells; c++) {
+                const struct sweep_cell *cell = &p->cells[c];
+                bool seen = false;
+                if (cell->part != part)
+                    continue;
+                for (size_t d = 0; d < c && !seen; d++)
+                    seen = p->cells[d].part == part &&
+                           strcmp(p->cells[d].workload, cell->workload) == 0;
+                if (seen)
+                    continue;
+                if (!opened) {
+                    json_key(&j, sweep_part_name(part));
+                    json_object_begin(&j);
+                    opened = true;
+                }
+                json_key_str(&j, cell->workload, cell->args);
+            }
+            if (opened)
+                json_object_end(&j);
+        }
+        json_object_end(&j);
+    }
+    json_object_end(&j);
+    fputc('\n', a.f);
+    return afile_commit(&a);
+}
