@@ -26,7 +26,7 @@ ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all deps test check asan tsan sanitizers bench clean help regress baseline
+.PHONY: all deps test check asan tsan sanitizers bench clean help regress baseline fuzz-server
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -95,6 +95,22 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@QUICK="$(QUICK)" MAKE="$(MAKE)" BIN="$(BIN)" sh scripts/bench.sh $(BIN)/concbench
 
+# libFuzzer on the HTTP request parser (clang; scripts/fuzz-deps.sh installs what is missing).
+# New inputs go to $(BUILD)-fuzz/corpus; a crash lands in tests/fuzz/http_parse_regress/, which
+# tests/test_http_parse.c replays in `make test`: commit it with the fix.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+fuzz-server:
+	@sh scripts/fuzz-deps.sh
+	@mkdir -p $(BUILD)-fuzz/corpus
+	@echo "  FUZZ-CC tests/fuzz/fuzz_http_parse.c"
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -o $(BUILD)-fuzz/fuzz_http_parse tests/fuzz/fuzz_http_parse.c workloads/http_parse.c
+	$(BUILD)-fuzz/fuzz_http_parse -max_total_time=$(FUZZ_SECONDS) -max_len=12000 \
+	    -dict=tests/fuzz/http.dict -artifact_prefix=tests/fuzz/http_parse_regress/ \
+	    -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/http_parse_seeds
+
 clean:
 	rm -rf build bin
 
@@ -105,6 +121,7 @@ help:
 	@echo "make asan|tsan  the test suite under AddressSanitizer+UBSan / ThreadSanitizer"
 	@echo "make regress BASE=REV  the regression gate: REV against the working tree"
 	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"
+	@echo "make fuzz-server FUZZ_SECONDS=N  libFuzzer+ASan on the HTTP request parser"
 	@echo "make clean      remove build output"
 
 -include $(shell find build -name '*.d' 2>/dev/null)
