@@ -126,10 +126,6 @@ int image_decode(const void *buf, size_t len, uint64_t max_pixels, struct image 
         snprintf(msg, IMAGE_MSG_LEN, "empty file (0 bytes)");
         return IMAGE_EBAD;
     }
-    if (len < 8 || png_sig_cmp(buf, 0, 8) != 0) {
-        snprintf(msg, IMAGE_MSG_LEN, "Not a PNG file (bad signature)");
-        return IMAGE_EBAD;
-    }
     d.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, img_png_error, img_png_warning);
     if (!d.png || !(d.info = png_create_info_struct(d.png))) {
         if (d.png)
@@ -137,7 +133,7 @@ int image_decode(const void *buf, size_t len, uint64_t max_pixels, struct image 
         snprintf(msg, IMAGE_MSG_LEN, "out of memory (libpng)");
         return -ENOMEM;
     }
-    rc = img_decode_body(&d, out, msg);
+    rc = img_decode_body(&d, out, msg);     /* libpng checks the signature itself */
     png_destroy_read_struct(&d.png, &d.info, NULL);
     free(d.rows);
     free(d.px);

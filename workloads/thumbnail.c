@@ -552,7 +552,7 @@ static int thumb_cmp_i64(const void *a, const void *b)
 }
 
 /* "stage_ms": per-stage median over the tasks that completed, "stage_ms_total": the sums,
- * "output": the folder. */
+ * "output": the folder (null when temporary), "output_fnv1a": each task's output checksum. */
 static void thumb_report(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j)
 {
     struct thumb_ctx *c = ctx;
@@ -586,6 +586,21 @@ static void thumb_report(void *ctx, const struct task_result *rs, unsigned n, st
         json_key_double(j, thumb_stage_names[s], tot[s]);
     json_object_end(j);
     json_key_str(j, "output", c->out_is_temp ? NULL : c->out);
+    /* Each task's output fingerprint, so runs under different models can be compared
+     * byte for byte; null for a task that made no thumbnail. */
+    if (n <= 100000) {
+        json_key(j, "output_fnv1a");
+        json_array_begin(j);
+        for (unsigned i = 0; i < n; i++) {
+            char hex[17];
+            snprintf(hex, sizeof hex, "%016llx", (unsigned long long)rs[i].value);
+            if (rs[i].status == TASK_OK)
+                json_str(j, hex);
+            else
+                json_null(j);
+        }
+        json_array_end(j);
+    }
 }
 
 static void thumb_teardown(void *ctx)
