@@ -1,0 +1,447 @@
+/* test_processes.c — the processes and process-pool models: the same results as single, each
+ * task once, the concurrency bound, crashing and killed children, the timeout backstop, memory
+ * figures, and no child left behind after any run. */
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "runtime/clock.h"
+#include "tests/helpers.h"
+
+static const char *const fork_models[] = { "processes", "process-pool" };
+#define N_FORK_MODELS 2
+
+/* Run concbench with argv (NULL-terminated, without the binary) and parse its JSON record. */
+static struct json_value *run_json_v(struct cb_out *o, const char *const *args)
+{
+    char *argv[40];
+    int n = 0;
+    argv[n++] = (char *)cb_path();
+    while (*args && n < 39)
+        argv[n++] = (char *)*args++;
+    argv[n] = NULL;
+    cb_runv(o, argv);
+    return cb_json(o);
+}
+#define run_json(o, ...) run_json_v(o, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect_no_children(const char *what)
+{
+    int left = cb_count_children();
+    if (left)
+        fail_msg("%s: %d child process(es) left behind", what, left);
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* ---- same results as single ---- */
+
+static const unsigned sizes[] = { 1, 2, 7, 64, 1000 };
+static const char *const caps[] = { "1", "2", "8", NULL };  /* NULL: -j not given */
+
+/* Workload options small enough for 1000 tasks one after another. */
+static void workload_args(const char *w, unsigned n, const char **opt, const char **val)
+{
+    if (strcmp(w, "count") == 0) {
+        *opt = "--count";
+        *val = "1000";
+    } else {
+        *opt = "--sleep-ms";
+        *val = n >= 1000 ? "0" : "1";
+    }
+}
+
+static void check_against_single(const char *w)
+{
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        char nbuf[16];
+        const char *opt, *val;
+        struct cb_out o;
+        snprintf(nbuf, sizeof nbuf, "%u", sizes[s]);
+        workload_args(w, sizes[s], &opt, &val);
+
+        struct json_value *ref = run_json(&o, "run", "-w", w, "-m", "single", "-n", nbuf, opt,
+                                          val, "--json");
+        assert_int_equal(o.status, 0);
+        assert_true(jbool(ref, "verified"));
+        const struct json_value *ref_st = json_get(ref, "task_status");
+        cb_out_free(&o);
+
+        for (int m = 0; m < N_FORK_MODELS; m++)
+            for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+                const char *model = fork_models[m];
+                struct json_value *v;
+                if (caps[c])
+                    v = run_json(&o, "run", "-w", w, "-m", model, "-n", nbuf, "-j", caps[c], opt,
+                                 val, "--json");
+                else
+                    v = run_json(&o, "run", "-w", w, "-m", model, "-n", nbuf, opt, val, "--json");
+                if (o.status != 0 || !jbool(v, "verified"))
+                    fail_msg("%s x %s -n %u -j %s: exit %d, verified %d: %s; %s", w, model,
+                             sizes[s], caps[c] ? caps[c] : "(unset)", o.status,
+                             jbool(v, "verified"), o.out, o.err);
+                const struct json_value *st = json_get(v, "task_status");
+                assert_int_equal(st->n, ref_st->n);
+                for (size_t i = 0; i < st->n; i++)
+                    assert_string_equal(st->items[i].string, ref_st->items[i].string);
+
+                unsigned want = caps[c] ? (unsigned)atoi(caps[c])
+                                        : strcmp(model, "processes") == 0 ? sizes[s]
+                                                                          : online_cpus();
+                assert_int_equal((unsigned)jnum(v, "concurrency"), want);
+                if (strcmp(w, "probe") == 0) {
+                    assert_int_equal((unsigned)jnum(v, "probe_ran_once"), sizes[s]);
+                    unsigned most = (unsigned)jnum(v, "probe_max_in_flight");
+                    if (most > want || most < 1)
+                        fail_msg("%s -n %u -j %u: %u tasks in flight at once", model, sizes[s],
+                                 want, most);
+                }
+                json_free(v);
+                cb_out_free(&o);
+                expect_no_children(model);
+            }
+        json_free(ref);
+    }
+}
+
+static void test_sleep_as_single(void **state)
+{
+    (void)state;
+    check_against_single("sleep");
+}
+
+static void test_count_as_single(void **state)
+{
+    (void)state;
+    check_against_single("count");
+}
+
+static void test_probe_as_single(void **state)
+{
+    (void)state;
+    check_against_single("probe");
+}
+
+/* Fixed chunks of every size hand out every task once, too. */
+static void test_pool_chunks(void **state)
+{
+    const char *chunks[] = { "1", "3", "64", "5000" };
+    (void)state;
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+        struct cb_out o;
+        struct json_value *v = run_json(&o, "run", "-w", "probe", "-m", "process-pool", "-n",
+                                        "1000", "-j", "3", "--sleep-ms", "0", "--chunk",
+                                        chunks[k], "--json");
+        if (o.status != 0)
+            fail_msg("--chunk %s: exit %d: %s", chunks[k], o.status, o.out);
+        assert_int_equal((int)jnum(v, "probe_ran_once"), 1000);
+        assert_true(jnum(v, "probe_max_in_flight") <= 3);
+        json_free(v);
+        cb_out_free(&o);
+        expect_no_children("process-pool --chunk");
+    }
+}
+
+/* ---- a task that crashes its own process ---- */
+
+static void expect_one_failed(const struct json_value *v, unsigned bad, const char *kind,
+                              const char *model)
+{
+    const struct json_value *st = json_get(v, "task_status");
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->items[i].string, i == bad ? "failed" : "ok") != 0)
+            fail_msg("%s: task %zu is %s", model, i, st->items[i].string);
+    assert_int_equal((int)jnum(v, "errors"), 1);
+    assert_int_equal((int)jnum(json_get(v, "error_kinds"), kind), 1);
+    char key[16], msg[80];
+    snprintf(key, sizeof key, "%u", bad);
+    snprintf(msg, sizeof msg, "task %u: %s", bad, kind);
+    assert_string_equal(jstr(json_get(v, "task_errors"), key), msg);
+    assert_false(jbool(v, "verified"));
+}
+
+static void test_task_crashes_its_process(void **state)
+{
+    (void)state;
+    for (int m = 0; m < N_FORK_MODELS; m++) {
+        const char *model = fork_models[m];
+        const char *const jobs[] = { "2", "8" };
+        for (size_t j = 0; j < 2; j++) {
+            const char *const crash[] = { "0", "3", "15" };
+            for (size_t c = 0; c < 3; c++) {
+                struct cb_out o;
+                struct json_value *v = run_json(&o, "run", "-w", "probe", "-m", model, "-n",
+                                                "16", "-j", jobs[j], "--probe-crash", crash[c],
+                                                "--json");
+                if (o.status != 1)
+                    fail_msg("%s -j %s crash %s: exit %d, expected 1", model, jobs[j], crash[c],
+                             o.status);
+                expect_one_failed(v, (unsigned)atoi(crash[c]), "killed by SIGSEGV", model);
+                assert_int_equal((int)jnum(v, "probe_ran_once"), 16);
+                if (strcmp(model, "process-pool") == 0)
+                    assert_true(jnum(v, "workers_replaced") <= 1);
+                json_free(v);
+                cb_out_free(&o);
+                expect_no_children(model);
+            }
+        }
+    }
+}
+
+/* The same with one task a hand-out, and the text output names the reason. */
+static void test_crash_text_output(void **state)
+{
+    struct cb_out o;
+    (void)state;
+    assert_int_equal(cb_run(&o, "run", "-w", "probe", "-m", "process-pool", "-n", "10", "-j",
+                            "2", "--chunk", "1", "--probe-crash", "4", NULL), 1);
+    assert_non_null(strstr(o.out, "task 4: killed by SIGSEGV"));
+    cb_out_free(&o);
+    assert_int_equal(cb_run(&o, "run", "-w", "probe", "-m", "processes", "-n", "10",
+                            "--probe-crash", "9", NULL), 1);
+    assert_non_null(strstr(o.out, "task 9: killed by SIGSEGV"));
+    cb_out_free(&o);
+    expect_no_children("crash text");
+}
+
+/* ---- children signalled from outside ---- */
+
+/* The pid and parent pid of process `pid`, from /proc; false if it is gone. */
+static bool proc_parent(pid_t pid, pid_t *ppid, char *comm, size_t len)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+    int pp;
+    char st;
+    if (!ok || !lp || !rp || sscanf(rp + 2, "%c %d", &st, &pp) != 2 || st == 'Z')
+        return false;
+    snprintf(comm, len, "%.*s", (int)(rp - lp - 1), lp + 1);
+    *ppid = pp;
+    return true;
+}
+
+/* Up to max live processes whose parent is `parent` (and, if comm is given, named so). */
+static int children_of(pid_t parent, const char *comm, pid_t *out, int max)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) && n < max) {
+        pid_t pid = (pid_t)atoi(e->d_name), pp;
+        char name[64];
+        if (pid > 0 && proc_parent(pid, &pp, name, sizeof name) && pp == parent &&
+            (!comm || strcmp(name, comm) == 0))
+            out[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}
+
+struct poke {
+    double after;           /* seconds after the start */
+    int sig;
+    pid_t victim;           /* the child signalled, 0 if none was found */
+};
+
+/* In a thread, while the main thread waits for concbench: find concbench's children and send
+ * one of them the signal. */
+static void *poke_thread(void *arg)
+{
+    struct poke *pk = arg;
+    double until = clock_now() + 10.0;
+    struct timespec ts = { 0, (long)(pk->after * 1e9) % 1000000000L };
+    ts.tv_sec = (time_t)pk->after;
+    nanosleep(&ts, NULL);
+    while (clock_now() < until) {
+        pid_t cb[4], kids[64];
+        int ncb = children_of(getpid(), "concbench", cb, 4);
+        for (int k = 0; k < ncb; k++) {
+            int nk = children_of(cb[k], NULL, kids, 64);
+            if (nk > 0) {
+                pk->victim = kids[0];
+                kill(kids[0], pk->sig);
+                return NULL;
+            }
+        }
+        struct timespec ms = { 0, 5000000 };
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+/* Run args while a thread sends `sig` to one of concbench's children after `after` seconds. */
+static struct json_value *run_poked(struct cb_out *o, double after, int sig, pid_t *victim,
+                                    const char *const *args)
+{
+    struct poke pk = { .after = after, .sig = sig };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, poke_thread, &pk), 0);
+    struct json_value *v = run_json_v(o, args);
+    pthread_join(t, NULL);
+    *victim = pk.victim;
+    return v;
+}
+
+static unsigned count_status(const struct json_value *v, const char *status)
+{
+    const struct json_value *st = json_get(v, "task_status");
+    unsigned n = 0;
+    for (size_t i = 0; i < st->n; i++)
+        n += strcmp(st->items[i].string, status) == 0;
+    return n;
+}
+
+/* A pool worker killed from outside mid-run: its task fails with the reason, a replacement
+ * finishes the batch, nothing hangs, nothing is left behind. */
+static void test_pool_worker_killed(void **state)
+{
+    struct cb_out o;
+    pid_t victim;
+    (void)state;
+    struct json_value *v = run_poked(&o, 0.3, SIGKILL, &victim, (const char *const[]){
+        "run", "-w", "probe", "-m", "process-pool", "-n", "100", "-j", "2", "--sleep-ms", "20",
+        "--json", NULL });
+    assert_true(victim > 0);
+    assert_true(o.seconds < 10.0);      /* sanity bound only: the batch needs about 1 s */
+    /* A worker spends 20 ms in each task and microseconds between two: it is all but always
+     * killed mid-task. Between two tasks, no task is lost and none fails. */
+    unsigned failed = count_status(v, "failed");
+    assert_true(failed <= 1);
+    assert_int_equal(count_status(v, "ok"), 100 - failed);
+    if (failed) {
+        assert_int_equal(o.status, 1);
+        assert_int_equal((int)jnum(json_get(v, "error_kinds"), "killed by SIGKILL"), 1);
+    } else {
+        assert_int_equal(o.status, 0);
+    }
+    assert_int_equal((int)jnum(v, "workers_replaced"), 1);
+    assert_int_equal((int)jnum(v, "probe_ran_once"), 100);
+    json_free(v);
+    cb_out_free(&o);
+    expect_no_children("process-pool, worker killed");
+}
+
+/* The same for a child of the processes model. */
+static void test_process_killed(void **state)
+{
+    struct cb_out o;
+    pid_t victim;
+    (void)state;
+    struct json_value *v = run_poked(&o, 0.3, SIGKILL, &victim, (const char *const[]){
+        "run", "-w", "probe", "-m", "processes", "-n", "60", "-j", "3", "--sleep-ms", "40",
+        "--json", NULL });
+    assert_true(victim > 0);
+    if (o.status != 1)
+        fail_msg("exit %d, expected 1; %s", o.status, o.out);
+    assert_int_equal(count_status(v, "failed"), 1);
+    assert_int_equal(count_status(v, "ok"), 59);
+    assert_int_equal((int)jnum(json_get(v, "error_kinds"), "killed by SIGKILL"), 1);
+    json_free(v);
+    cb_out_free(&o);
+    expect_no_children("processes, child killed");
+}
+
+/* A child that stops making progress (SIGSTOP: the task cannot honour its deadline) is killed
+ * by the parent timeout + 1 s after its task started, and the task times out. */
+static void test_timeout_backstop(void **state)
+{
+    (void)state;
+    for (int m = 0; m < N_FORK_MODELS; m++) {
+        struct cb_out o;
+        pid_t victim;
+        struct json_value *v = run_poked(&o, 0.15, SIGSTOP, &victim, (const char *const[]){
+            "run", "-w", "probe", "-m", fork_models[m], "-n", "6", "-j", "2", "--sleep-ms",
+            "250", "--timeout-ms", "400", "--json", NULL });
+        assert_true(victim > 0);
+        if (o.status != 1)
+            fail_msg("%s: exit %d, expected 1", fork_models[m], o.status);
+        assert_int_equal(count_status(v, "timeout"), 1);
+        assert_int_equal(count_status(v, "ok"), 5);
+        assert_int_equal((int)jnum(json_get(v, "error_kinds"), "timeout"), 1);
+        /* Stopped at 0.15 s, killed 1.4 s after its start: the run cannot end much sooner,
+         * and must not hang. */
+        assert_true(o.seconds > 1.3);
+        assert_true(o.seconds < 10.0);
+        json_free(v);
+        cb_out_free(&o);
+        expect_no_children(fork_models[m]);
+    }
+}
+
+/* ---- memory figures ---- */
+
+static void test_memory_figures(void **state)
+{
+    (void)state;
+    for (int m = 0; m < N_FORK_MODELS; m++) {
+        struct cb_out o;
+        struct json_value *v = run_json(&o, "run", "-w", "count", "-m", fork_models[m], "-n",
+                                        "4", "-j", "2", "--count", "1000", "--json");
+        assert_int_equal(o.status, 0);
+        double parent = jnum(v, "parent_rss_kb"), most = jnum(v, "children_max_rss_kb");
+        double sum = jnum(v, "children_sum_rss_kb");
+        if (!(parent > 0 && most > 0 && sum >= most))
+            fail_msg("%s: parent %.0f kB, largest child %.0f kB, sum %.0f kB", fork_models[m],
+                     parent, most, sum);
+        /* Four children (processes) or two workers (pool): the sum is more than one child. */
+        assert_true(sum > most);
+        json_free(v);
+        cb_out_free(&o);
+    }
+}
+
+/* With few descriptors, the processes model runs fewer children at once and says so; the
+ * results are still right. Last: it lowers this test program's own limit. */
+static void test_few_descriptors(void **state)
+{
+    struct rlimit old, low = { 100, 100 };
+    struct cb_out o;
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    struct json_value *v = run_json(&o, "run", "-w", "probe", "-m", "processes", "-n", "80",
+                                    "--sleep-ms", "5", "--json");
+    setrlimit(RLIMIT_NOFILE, &old);
+    assert_int_equal(o.status, 0);
+    assert_true(jbool(v, "verified"));
+    assert_non_null(strstr(jstr(v, "note"), "RLIMIT_NOFILE"));
+    assert_true(jnum(v, "probe_max_in_flight") < 80);
+    json_free(v);
+    cb_out_free(&o);
+    expect_no_children("few descriptors");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sleep_as_single),
+        cmocka_unit_test(test_count_as_single),
+        cmocka_unit_test(test_probe_as_single),
+        cmocka_unit_test(test_pool_chunks),
+        cmocka_unit_test(test_task_crashes_its_process),
+        cmocka_unit_test(test_crash_text_output),
+        cmocka_unit_test(test_pool_worker_killed),
+        cmocka_unit_test(test_process_killed),
+        cmocka_unit_test(test_timeout_backstop),
+        cmocka_unit_test(test_memory_figures),
+        cmocka_unit_test(test_few_descriptors),
+    };
+    return cmocka_run_group_tests_name("processes", tests, NULL, NULL);
+}
