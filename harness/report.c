@@ -1456,7 +1456,7 @@ static void find_plots_dir(const char *given, char *buf, size_t len)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
-        for (int up = 0; up < 3; up++) {        /* bin/, build/NAME/bin/ */
+        for (int up = 0; up < 4; up++) {        /* bin/, build/NAME/bin/ */
             char *slash = strrchr(exe, '/');
             if (!slash)
                 break;

@@ -1,0 +1,403 @@
+/* test_plots.c — the gnuplot chart scripts on the hand-made fixture (each draws a non-empty PNG
+ * and SVG and prints nothing on stderr), `concbench report` end to end, and the report's findings
+ * on fixtures whose answers are known. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/report.h"
+#include "tests/helpers.h"
+
+#define FIXTURE "tests/fixtures/bench"
+
+extern char **environ;
+
+/* A fresh temporary folder; the caller removes it with rm_tree. */
+static void make_tmpdir(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/concbench-plots-XXXXXX");
+    assert_non_null(mkdtemp(buf));
+}
+
+static void rm_tree(const char *dir)
+{
+    pid_t pid;
+    char *argv[] = { "rm", "-rf", (char *)dir, NULL };
+    assert_int_equal(posix_spawnp(&pid, "rm", NULL, NULL, argv, environ), 0);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len)
+        *len = got;
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Run gnuplot -c script args... with stderr into a file; returns the exit code and the stderr
+ * text (free it). Written apart from report_run_gnuplot so the test does not trust the code it
+ * checks. */
+static int gnuplot(char **err, const char *script, const char *const *args)
+{
+    char errpath[] = "/tmp/concbench-gnuplot-err-XXXXXX";
+    int fd = mkstemp(errpath);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv[16];
+    int n = 0;
+    argv[n++] = "gnuplot";
+    argv[n++] = "-c";
+    argv[n++] = (char *)script;
+    while (*args && n < 15)
+        argv[n++] = (char *)*args++;
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_TRUNC, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot start gnuplot: %s", strerror(rc));
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    *err = read_file(errpath, NULL);
+    unlink(errpath);
+    assert_non_null(*err);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The file exists, is larger than `min` bytes and starts with `magic`. */
+static void expect_file(const char *path, size_t min, const char *magic)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text)
+        fail_msg("%s was not written", path);
+    if (len < min)
+        fail_msg("%s has only %zu bytes", path, len);
+    if (memcmp(text, magic, strlen(magic)) != 0 && !strstr(text, magic))
+        fail_msg("%s does not look like %s", path, magic);
+    free(text);
+}
+
+static const char png_magic[] = "\x89PNG\r\n\x1a\n";
+
+static void test_each_script_on_the_fixture(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *script, *data, *out, *workload;
+    } charts[] = {
+        { "plots/io-vs-cpu.gp", "summary.csv", "io-vs-cpu.png", NULL },
+        { "plots/scaling.gp", "summary.csv", "scaling-sleep.png", NULL },   /* from the name */
+        { "plots/scaling.gp", "summary.csv", "s.png", "count" },            /* from ARG4 */
+        { "plots/concurrency.gp", "summary.csv", "concurrency-http.png", NULL },
+        { "plots/concurrency.gp", "summary.csv", "concurrency-thumbnail.png", NULL },
+        { "plots/timeline.gp", "timeline.csv", "timeline-http.png", NULL },
+        { "plots/timeline.gp", "timeline.csv", "timeline-count.png", NULL },
+        { "plots/resources.gp", "summary.csv", "resources.png", NULL },
+        { "plots/overhead.gp", "summary.csv", "overhead.png", NULL },
+    };
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
+        char data[256], out[256], svg[256], *err;
+        snprintf(data, sizeof data, FIXTURE "/%s", charts[k].data);
+        snprintf(out, sizeof out, "%s/%s", dir, charts[k].out);
+        snprintf(svg, sizeof svg, "%.*s.svg", (int)(strlen(out) - 4), out);
+        const char *args[] = { data, out, "2 cores · test_plots machine_with_underscores",
+                               charts[k].workload, NULL };
+        int rc = gnuplot(&err, charts[k].script, args);
+        if (rc != 0 || err[0])
+            fail_msg("%s -> %s: exit %d, stderr: %s", charts[k].script, charts[k].out, rc, err);
+        free(err);
+        expect_file(out, 10000, png_magic);
+        expect_file(svg, 2000, "<svg");
+    }
+    rm_tree(dir);
+}
+
+static void test_script_refuses_missing_data(void **state)
+{
+    (void)state;
+    char dir[64], out[128], *err;
+    make_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/scaling-nosuch.png", dir);
+    /* No rows for the workload: a clear message and a non-zero exit, not an empty chart. */
+    const char *args[] = { FIXTURE "/summary.csv", out, NULL };
+    int rc = gnuplot(&err, "plots/scaling.gp", args);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(err, "no 'tasks' rows for workload 'nosuch'"));
+    free(err);
+    /* Too few arguments: usage. */
+    const char *none[] = { NULL };
+    rc = gnuplot(&err, "plots/io-vs-cpu.gp", none);
+    assert_int_not_equal(rc, 0);
+    free(err);
+    rm_tree(dir);
+}
+
+/* Copy the fixture into a temporary results folder. */
+static void copy_fixture(const char *dir)
+{
+    static const char *const files[] = { "summary.csv", "runs.csv", "timeline.csv",
+                                         "metadata.json", "runs.jsonl",
+                                         "hyperfine/headline-sleep.json" };
+    char path[256];
+    snprintf(path, sizeof path, "%s/hyperfine", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char src[256], *text;
+        snprintf(src, sizeof src, FIXTURE "/%s", files[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        text = read_file(src, NULL);
+        if (!text)
+            fail_msg("fixture file %s missing", src);
+        write_file(path, text);
+        free(text);
+    }
+}
+
+static void test_report_command(void **state)
+{
+    (void)state;
+    char dir[64], path[256];
+    struct cb_out o;
+    make_tmpdir(dir, sizeof dir);
+    copy_fixture(dir);
+    cb_run(&o, "report", dir, NULL);
+    if (o.status != 0 || o.err[0])
+        fail_msg("report: exit %d, stderr: %s", o.status, o.err);
+    snprintf(path, sizeof path, "report: %s/report.md", dir);
+    assert_non_null(strstr(o.out, path));
+    assert_non_null(strstr(o.out, "  1. "));            /* the findings follow */
+    static const char *const charts[] = {
+        "io-vs-cpu", "resources", "overhead", "scaling-sleep", "scaling-http", "scaling-count",
+        "scaling-thumbnail", "concurrency-sleep", "concurrency-count", "timeline-sleep",
+        "timeline-thumbnail",
+    };
+    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s.png", dir, charts[k]);
+        expect_file(path, 10000, png_magic);
+    }
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = read_file(path, NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "Fixture CPU 2.0GHz"));                 /* the machine */
+    assert_non_null(strstr(md, "![speed-up over single"));             /* the headline chart */
+    assert_non_null(strstr(md, "](io-vs-cpu.png)"));
+    assert_non_null(strstr(md, "### thumbnail (CPU-bound)"));          /* a table a workload */
+    assert_non_null(strstr(md, "| headline | async | 16 | 2 |"));
+    assert_non_null(strstr(md, "**15.2 % noisy**"));                    /* http x processes */
+    assert_non_null(strstr(md, "1 of 233 cells are noisy"));
+    assert_non_null(strstr(md, "run 3: unverified, exit 1: thumbnail 7: output PNG missing"));
+    assert_non_null(strstr(md, "| sleep | async | 102 ms | 104 ms |")); /* hyperfine */
+    assert_non_null(strstr(md, "single runs only up to N = 10"));      /* the sweep's notes */
+    assert_null(strstr(md, "nan"));
+    free(md);
+    /* No temporary file left behind. */
+    snprintf(path, sizeof path, "%s/.report.md.tmp", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    cb_out_free(&o);
+    rm_tree(dir);
+}
+
+static void test_report_bad_input(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    cb_run(&o, "report", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "no results folder given"));
+    cb_out_free(&o);
+    cb_run(&o, "report", "/nonexistent/concbench-results", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "summary.csv"));
+    cb_out_free(&o);
+    cb_run(&o, "report", "--bogus", "x", NULL);
+    assert_int_equal(o.status, 2);
+    cb_out_free(&o);
+
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    write_file(path, "workload,model,tasks\nsleep,single,1\n");     /* no part, no median_s */
+    cb_run(&o, "report", "--no-charts", dir, NULL);
+    assert_int_equal(o.status, 3);
+    assert_non_null(strstr(o.err, "no 'part' column"));
+    cb_out_free(&o);
+    rm_tree(dir);
+}
+
+static const char header[] =
+    "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
+    "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
+    "ctx_involuntary,server_cpu_s,per_task_us\n";
+
+/* Load a summary given as text (plus a metadata.json saying 2 cores) and compute findings. */
+static size_t findings_of(const char *rows, char (*out)[REPORT_FINDING_LEN])
+{
+    char dir[64], path[128], err[256];
+    struct report_data d;
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    char *text = malloc(strlen(header) + strlen(rows) + 1);
+    assert_non_null(text);
+    strcpy(text, header);
+    strcat(text, rows);
+    write_file(path, text);
+    free(text);
+    snprintf(path, sizeof path, "%s/metadata.json", dir);
+    write_file(path, "{\"machine\": {\"cores_online\": 2, \"cpu_model\": \"Known CPU\"}}");
+    if (report_load(dir, &d, err, sizeof err) != 0)
+        fail_msg("report_load: %s", err);
+    assert_int_equal(report_cores(&d), 2);
+    size_t n = report_findings(&d, out, 5);
+    report_free(&d);
+    rm_tree(dir);
+    return n;
+}
+
+static const char *find_line(char (*f)[REPORT_FINDING_LEN], size_t n, const char *start)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strncmp(f[k], start, strlen(start)) == 0)
+            return f[k];
+    return NULL;
+}
+
+#define expect_in(hay, needle)                                                              \
+    do {                                                                                    \
+        if (!(hay) || !strstr((hay), (needle)))                                             \
+            fail_msg("expected '%s' in: %s", (needle), (hay) ? (hay) : "(no such finding)"); \
+    } while (0)
+
+static void test_findings_known_answers(void **state)
+{
+    (void)state;
+    char f[5][REPORT_FINDING_LEN];
+    /* sleep: async fastest (101 ms vs single 1.6 s: 15.8x); count: threads 1.92x, async 0.99x;
+     * async ran 10,000 sleeps; dispatch: async 0.5 µs, processes 400 µs; processes' memory. */
+    size_t n = findings_of(
+        "sleep,io,single,headline,16,1,5,5,1.6,1.6,1.6,0.01,1,1.6,1,0.01,3000,,1,1,,100000\n"
+        "sleep,io,threads,headline,16,16,5,5,0.11,0.11,0.11,0.01,14.5,0.1,0.91,0.01,4000,,1,1,,6875\n"
+        "sleep,io,async,headline,16,16,5,5,0.101,0.101,0.101,0.01,15.8,0.1,0.99,0.01,2048,,1,1,,6312\n"
+        "sleep,io,processes,headline,16,16,5,5,0.12,0.12,0.12,0.01,13.3,0.1,0.83,0.01,3000,40960,1,1,,7500\n"
+        "sleep,io,async,tasks,10000,10000,5,5,0.13,0.13,0.13,0.01,,0.1,0.77,0.1,9000,,1,1,,13\n"
+        "sleep,io,threads,tasks,1000,1000,5,5,0.6,0.6,0.6,0.01,,0.1,0.17,0.1,9000,,1,1,,600\n"
+        "count,cpu,single,headline,16,1,5,5,1.0,1.0,1.0,0.01,1,,,1,3000,,1,1,,62500\n"
+        "count,cpu,threads,headline,16,2,5,5,0.52,0.52,0.52,0.01,1.92,,,1,3000,,1,1,,32500\n"
+        "count,cpu,async,headline,16,2,5,5,1.01,1.01,1.01,0.01,0.99,,,1,3000,,1,1,,63125\n"
+        "count,cpu,async,overhead,1000,16,5,5,0.0005,0.0005,0.0005,0.01,,,,0,3000,,1,1,,0.5\n"
+        "count,cpu,processes,overhead,1000,16,5,5,0.4,0.4,0.4,0.01,,,,0,3000,60000,1,1,,400\n",
+        f);
+    assert_int_equal(n, 5);
+    const char *io = find_line(f, n, "I/O-bound");
+    expect_in(io, "on sleep (16 tasks that each wait 100 ms, up to 16 at once), async finished "
+                  "in 101 ms, 15.8x faster than single's 1.60 s");
+    const char *cpu = find_line(f, n, "CPU-bound");
+    expect_in(cpu, "threads was 1.92x faster than single");
+    expect_in(cpu, "close to the 2x that 2 cores allow");
+    expect_in(cpu, "async gained nothing (0.99x)");
+    const char *big = find_line(f, n, "The largest batch");
+    expect_in(big, "async ran 10,000 sleep tasks of 100 ms each in 130 ms");
+    expect_in(big, "with 1,000 tasks, threads took 600 ms");
+    const char *ov = find_line(f, n, "Dispatch cost");
+    expect_in(ov, "0.50 µs per task with async, 400 µs with processes, 800x as much");
+    const char *mem = find_line(f, n, "Memory");
+    expect_in(mem, "processes peaked at 40.0 MB summed over its child processes, async at 2.0 MB");
+
+    /* The opposite world: async wins on CPU and threads on I/O. The findings must follow the
+     * numbers, not a script. */
+    n = findings_of(
+        "sleep,io,single,headline,8,1,3,3,0.8,0.8,0.8,0.01,1,0.8,1,0.01,3000,,1,1,,100000\n"
+        "sleep,io,threads,headline,8,8,3,3,0.2,0.2,0.2,0.01,4,0.1,0.5,0.01,3000,,1,1,,25000\n"
+        "sleep,io,async,headline,8,8,3,3,0.4,0.4,0.4,0.01,2,0.1,0.25,0.01,3000,,1,1,,50000\n"
+        "count,cpu,single,headline,8,1,3,3,1.0,1.0,1.0,0.01,1,,,1,3000,,1,1,,125000\n"
+        "count,cpu,threads,headline,8,2,3,3,0.9,0.9,0.9,0.01,1.11,,,1,3000,,1,1,,112500\n"
+        "count,cpu,async,headline,8,2,3,3,0.5,0.5,0.5,0.01,2,,,1,3000,,1,1,,62500\n",
+        f);
+    io = find_line(f, n, "I/O-bound");
+    expect_in(io, "threads finished in 200 ms, 4.0x faster than single's 800 ms");
+    assert_null(strstr(io, "about one task's wait"));      /* 200 ms is two waits of 100 ms */
+    cpu = find_line(f, n, "CPU-bound");
+    expect_in(cpu, "threads was 1.11x faster than single (2 cores would allow up to 2x)");
+    expect_in(cpu, "async reached 2.00x");
+    assert_null(strstr(cpu, "gained nothing"));
+    assert_null(find_line(f, n, "Dispatch cost"));         /* no overhead rows: no finding */
+    assert_null(find_line(f, n, "The largest batch"));
+}
+
+static void test_findings_on_the_fixture(void **state)
+{
+    (void)state;
+    struct report_data d;
+    char err[256], f[5][REPORT_FINDING_LEN], line[256];
+    assert_int_equal(report_load(FIXTURE, &d, err, sizeof err), 0);
+    assert_int_equal(report_cores(&d), 2);
+    report_machine_line(&d, line, sizeof line);
+    assert_string_equal(line, "2 cores · Fixture CPU 2.0GHz (hand-made fixture) · Linux 6.1.0-fixture");
+    assert_int_equal(d.ntimeline, 4);
+    assert_int_equal(d.nhf, 6);
+    size_t bad = 0;
+    for (size_t i = 0; i < d.nruns; i++)
+        if (!d.runs[i].ok) {
+            bad++;
+            assert_string_equal(d.runs[i].why,
+                                "unverified, exit 1: thumbnail 7: output PNG missing; 1 x io");
+        }
+    assert_int_equal(bad, 1);
+    size_t n = report_findings(&d, f, 5);
+    assert_int_equal(n, 5);
+    /* The fixture's fastest I/O model on sleep is process-pool (101.3 ms); async ran the
+     * 10,000-task batch; processes is the dearest dispatch. */
+    expect_in(find_line(f, n, "I/O-bound"), "process-pool finished in 101 ms");
+    expect_in(find_line(f, n, "The largest batch"), "async ran 10,000 sleep tasks");
+    expect_in(find_line(f, n, "Dispatch cost"), "with async, 430 µs with processes");
+    report_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_script_on_the_fixture),
+        cmocka_unit_test(test_script_refuses_missing_data),
+        cmocka_unit_test(test_report_command),
+        cmocka_unit_test(test_report_bad_input),
+        cmocka_unit_test(test_findings_known_answers),
+        cmocka_unit_test(test_findings_on_the_fixture),
+    };
+    return cmocka_run_group_tests_name("plots", tests, NULL, NULL);
+}
