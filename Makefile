@@ -26,7 +26,7 @@ ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all deps test check asan tsan sanitizers bench clean help regress baseline fuzz-server
+.PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -95,6 +95,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@QUICK="$(QUICK)" MAKE="$(MAKE)" BIN="$(BIN)" sh scripts/bench.sh $(BIN)/concbench
 
+# make plots: redraw the charts (gnuplot, plots/*.gp) and report.md of results/latest (or
+# RESULTS=DIR) without running any benchmark; prints the report's path and its findings.
+RESULTS ?= results/latest
+plots: $(BIN)/concbench
+	@$(BIN)/concbench report --plots plots $(RESULTS)
+
 # libFuzzer on the HTTP request parser (clang; scripts/fuzz-deps.sh installs what is missing).
 # New inputs go to $(BUILD)-fuzz/corpus; a crash lands in tests/fuzz/http_parse_regress/, which
 # tests/test_http_parse.c replays in `make test`: commit it with the fix.
@@ -118,6 +124,7 @@ help:
 	@echo "make            build bin/concbench"
 	@echo "make test       install what is missing, build, run the test suite"
 	@echo "make bench      install what is missing, run the benchmark"
+	@echo "make plots      redraw the charts and report.md of results/latest (RESULTS=DIR)"
 	@echo "make asan|tsan  the test suite under AddressSanitizer+UBSan / ThreadSanitizer"
 	@echo "make regress BASE=REV  the regression gate: REV against the working tree"
 	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"
