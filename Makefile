@@ -26,7 +26,8 @@ ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server
+.PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
+        fuzz-thumbnail
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -117,6 +118,29 @@ fuzz-server:
 	    -dict=tests/fuzz/http.dict -artifact_prefix=tests/fuzz/http_parse_regress/ \
 	    -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/http_parse_seeds
 
+# libFuzzer+ASan on the thumbnail pipeline (decode, blur, shrink, encode from memory; libpng).
+# A crash lands in tests/fuzz/thumbnail_regress/, which tests/test_image.c replays.
+fuzz-thumbnail:
+	@sh scripts/fuzz-deps.sh
+	@mkdir -p $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_regress
+	@echo "  FUZZ-CC tests/fuzz/fuzz_thumbnail.c"
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    $(shell pkg-config --cflags libpng) -o $(BUILD)-fuzz/fuzz_thumbnail \
+	    tests/fuzz/fuzz_thumbnail.c workloads/image.c $(shell pkg-config --libs libpng) -lm
+	$(BUILD)-fuzz/fuzz_thumbnail -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -rss_limit_mb=2048 -dict=tests/fuzz/png.dict \
+	    -artifact_prefix=tests/fuzz/thumbnail_regress/ -print_final_stats=1 \
+	    $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_seeds
+
+# The embedded server's figures for README.md: wrk throughput and the delay of 1,000 concurrent
+# sleeping requests (scripts/server_latency.c), median of RUNS=5.
+bench-server: $(BIN)/concbench
+	@mkdir -p $(BUILD)/tools
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $(BUILD)/tools/server_latency \
+	    scripts/server_latency.c
+	@sh scripts/bench-server.sh $(BIN)/concbench $(BUILD)/tools/server_latency
+
 clean:
 	rm -rf build bin
 
@@ -129,6 +153,8 @@ help:
 	@echo "make regress BASE=REV  the regression gate: REV against the working tree"
 	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"
 	@echo "make fuzz-server FUZZ_SECONDS=N  libFuzzer+ASan on the HTTP request parser"
+	@echo "make fuzz-thumbnail FUZZ_SECONDS=N  libFuzzer+ASan on decode/blur/shrink/encode"
+	@echo "make bench-server  the embedded server: wrk requests/s, delay of 1,000 sleeps"
 	@echo "make clean      remove build output"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_thumbnail.h"
 #include "tests/helpers.h"
 #include "workloads/image.h"
 
@@ -515,25 +516,6 @@ static void test_shrink(void **state)
     image_free(&src);
 }
 
-/* The whole pipeline of one task, from memory, as the fuzzer drives it. */
-static void pipeline(const uint8_t *p, size_t len)
-{
-    struct image im, th;
-    char msg[IMAGE_MSG_LEN];
-    uint32_t tw, tht;
-    uint8_t *out;
-    size_t olen;
-    if (image_decode(p, len, 4000000, &im, msg) != 0)
-        return;
-    assert_int_equal(image_blur(&im, 2.0), 0);
-    image_thumb_size(im.w, im.h, 50, &tw, &tht);
-    assert_int_equal(image_shrink(&im, tw, tht, &th), 0);
-    assert_int_equal(image_encode(&th, 6, NULL, 0, &out, &olen, msg), 0);
-    free(out);
-    image_free(&im);
-    image_free(&th);
-}
-
 static void replay_dir(const char *dir, int required)
 {
     DIR *d = opendir(dir);
@@ -551,7 +533,7 @@ static void replay_dir(const char *dir, int required)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         assert_int_equal(image_read_file(path, &buf, &len), 0);
-        pipeline(buf, len);
+        fuzz_thumbnail_one(buf, len);     /* aborts when an invariant breaks */
         free(buf);
         n++;
     }

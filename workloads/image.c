@@ -29,6 +29,23 @@ static void img_png_warning(png_structp png, png_const_charp m)
     (void)m;
 }
 
+/* Ancillary chunks the thumbnail never uses: libpng skips them unread (in small pieces, no
+ * allocation), so a text or ICC chunk declaring gigabytes costs nothing. */
+static const png_byte img_skip_chunks[] =
+    "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0"
+    "sRGB\0tEXt\0tIME\0zTXt";
+
+/* What every read struct gets: 31-bit dimensions (our own pixel limit decides), at most 8 MiB
+ * for any chunk libpng keeps, and the chunks above (and unknown ones) discarded. */
+static void img_png_read_limits(png_structp png)
+{
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_chunk_malloc_max(png, 8u << 20);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, img_skip_chunks,
+                                (int)(sizeof img_skip_chunks / 5));
+}
+
 struct img_src {
     const uint8_t *buf;
     size_t len, pos;
@@ -64,8 +81,7 @@ static int img_decode_body(struct img_dec *d, struct image *out, char *msg)
     if (setjmp(png_jmpbuf(d->png)))
         return d->result;
     png_set_read_fn(d->png, &d->src, img_png_read);
-    png_set_user_limits(d->png, 0x7fffffff, 0x7fffffff);
-    png_set_chunk_malloc_max(d->png, 8u << 20);
+    img_png_read_limits(d->png);
     png_read_info(d->png, d->info);
     png_get_IHDR(d->png, d->info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
     if ((uint64_t)w * h > d->max_pixels) {
@@ -153,8 +169,7 @@ static int img_size_body(struct img_hdr *d, uint32_t *w, uint32_t *h)
     if (setjmp(png_jmpbuf(d->png)))
         return IMAGE_EBAD;
     png_set_read_fn(d->png, &d->src, img_png_read);
-    png_set_user_limits(d->png, 0x7fffffff, 0x7fffffff);
-    png_set_chunk_malloc_max(d->png, 8u << 20);
+    img_png_read_limits(d->png);
     png_read_info(d->png, d->info);
     *w = png_get_image_width(d->png, d->info);
     *h = png_get_image_height(d->png, d->info);
