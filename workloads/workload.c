@@ -8,12 +8,13 @@
 
 #include "runtime/event.h"
 
-extern const struct workload workload_sleep, workload_count, workload_probe;
+extern const struct workload workload_sleep, workload_count, workload_probe, workload_http;
 extern const struct workload workload_thumbnail;
 
 const struct workload *const workloads[] = {
     &workload_sleep,
     &workload_count,
+    &workload_http,
     &workload_thumbnail,
     &workload_probe,
     NULL,

@@ -1,0 +1,618 @@
+/* http.c — the http workload: each task GETs one URL with libcurl (I/O-bound).
+ *
+ * Blocking models use the easy API with one handle per thread (thread-local), so connections are
+ * reused where the model's shape allows it: single has one thread, the pools one per worker, while
+ * threads and processes get a fresh handle per task. The async form drives the multi-socket API
+ * from the model's epoll loop (runtime/loop.h): libcurl tells us which fds to watch and when its
+ * one timer is due, and we tell it what became ready. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "runtime/clock.h"
+#include "runtime/event.h"
+#include "runtime/json.h"
+#include "runtime/loop.h"
+#include "runtime/shm.h"
+#include "workloads/server.h"
+#include "workloads/workload.h"
+
+extern const struct workload workload_http;
+
+#define HTTP_MAX_URLS 100000
+#define HTTP_MAX_URL_LEN 4096
+
+struct http_ctx {
+    char **urls;                /* task i fetches urls[i % n_urls] */
+    unsigned n_urls;
+    bool embedded;              /* urls point at our own server: verify bytes exactly */
+    uint64_t body_bytes;        /* embedded: the size asked for */
+    uint64_t body_sum;          /* embedded: checksum of those bytes */
+    bool no_reuse;
+    pid_t server_pid;           /* embedded server child, 0 when none */
+    double server_cpu_start;    /* its CPU time when setup ended (before the batch) */
+    /* async form: one multi handle for the loop that drives it */
+    CURLM *multi;
+    struct loop *loop;
+    struct loop_timer *timer;   /* libcurl's one timer */
+    struct http_async **inflight;   /* by task index, NULL when not running */
+    unsigned tasks;
+};
+
+/* ---- the body: its checksum (the server's FNV-1a) and size, nothing kept ---- */
+
+struct body {
+    uint64_t sum, bytes;
+};
+
+static size_t body_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct body *b = arg;
+    size_t n = size * nmemb;
+    b->sum = server_checksum_update(b->sum, data, n);
+    b->bytes += n;
+    return n;
+}
+
+/* CPU time (user + system, seconds) a process has used so far, from /proc; -1 if unknown. */
+static double proc_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long long ut, st;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');     /* the command name may hold spaces */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- URL lists ---- */
+
+static void free_urls(struct http_ctx *c)
+{
+    for (unsigned k = 0; k < c->n_urls; k++)
+        free(c->urls[k]);
+    free(c->urls);
+    c->urls = NULL;
+    c->n_urls = 0;
+}
+
+static int add_url(struct http_ctx *c, const char *u, size_t len)
+{
+    if (c->n_urls == HTTP_MAX_URLS)
+        return -E2BIG;
+    char **nu = realloc(c->urls, (c->n_urls + 1) * sizeof *nu);
+    if (!nu)
+        return -ENOMEM;
+    c->urls = nu;
+    if (!(c->urls[c->n_urls] = strndup(u, len)))
+        return -ENOMEM;
+    c->n_urls++;
+    return 0;
+}
+
+/* One URL a line; blank lines and lines starting with '#' skipped; surrounding blanks trimmed.
+ * Every line is bounded (HTTP_MAX_URL_LEN) and so is the count. */
+static int read_urls(struct http_ctx *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char line[HTTP_MAX_URL_LEN + 2];
+    unsigned lineno = 0;
+
+    if (!f) {
+        snprintf(err, errlen, "cannot read --urls file '%s': %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        lineno++;
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            snprintf(err, errlen, "%s:%u: line longer than %d characters", path, lineno,
+                     HTTP_MAX_URL_LEN);
+            fclose(f);
+            return -EINVAL;
+        }
+        char *s = line, *e = line + len;
+        while (s < e && isspace((unsigned char)*s))
+            s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+            e--;
+        if (s == e || *s == '#')
+            continue;
+        int r = add_url(c, s, (size_t)(e - s));
+        if (r < 0) {
+            snprintf(err, errlen, "%s:%u: %s", path, lineno,
+                     r == -E2BIG ? "too many URLs" : strerror(-r));
+            fclose(f);
+            return r == -E2BIG ? -EINVAL : r;
+        }
+    }
+    fclose(f);
+    if (c->n_urls == 0) {
+        snprintf(err, errlen, "--urls file '%s' has no URL", path);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---- setup and teardown ---- */
+
+static int http_setup(const struct options *o, const struct run_params *p, void **ctxp,
+                      char *err, size_t errlen)
+{
+    const char *url = workload_opt(&workload_http, o, "url");
+    const char *urls = workload_opt(&workload_http, o, "urls");
+    struct http_ctx *c = calloc(1, sizeof *c);
+    int r;
+
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    c->no_reuse = workload_opt_flag(o, "no-reuse");
+    c->tasks = p->tasks;
+    if (url && urls) {
+        snprintf(err, errlen, "give --url or --urls, not both");
+        r = -EINVAL;
+        goto fail;
+    }
+    /* Once, before any thread or fork. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "curl_global_init failed");
+        r = -EIO;
+        goto fail;
+    }
+    if (urls) {
+        if ((r = read_urls(c, urls, err, errlen)) < 0)
+            goto fail_curl;
+    } else if (url) {
+        if ((r = add_url(c, url, strlen(url))) < 0)
+            goto fail_curl;
+    } else {
+        /* The embedded server, as a child process with its own descriptor table. */
+        struct server_config sc = { 0 };
+        int port;
+        char u[128];
+        if ((r = server_spawn(&sc, &c->server_pid, &port, err, errlen)) < 0) {
+            r = -EIO;   /* the environment failed, not the user's input */
+            goto fail_curl;
+        }
+        c->embedded = true;
+        c->body_bytes = workload_opt_u64(&workload_http, o, "bytes");
+        c->body_sum = server_bytes_checksum(c->body_bytes);
+        c->server_cpu_start = proc_cpu_seconds(c->server_pid);
+        snprintf(u, sizeof u, "http://127.0.0.1:%d/bytes/%llu?sleep=%llu", port,
+                 (unsigned long long)c->body_bytes,
+                 (unsigned long long)workload_opt_u64(&workload_http, o, "sleep-ms"));
+        if ((r = add_url(c, u, strlen(u))) < 0)
+            goto fail_server;
+    }
+    *ctxp = c;
+    return 0;
+
+fail_server:
+    server_stop(c->server_pid, NULL);
+fail_curl:
+    curl_global_cleanup();
+fail:
+    free_urls(c);
+    free(c);
+    return r;
+}
+
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void handle_key_init(void)
+{
+    pthread_key_create(&handle_key, handle_free);
+}
+
+static void http_teardown(void *ctx)
+{
+    struct http_ctx *c = ctx;
+    CURL *h;
+
+    pthread_once(&handle_once, handle_key_init);
+    if ((h = pthread_getspecific(handle_key))) {   /* the calling thread's (single) */
+        curl_easy_cleanup(h);
+        pthread_setspecific(handle_key, NULL);
+    }
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    free(c->inflight);
+    if (c->server_pid > 0)
+        server_stop(c->server_pid, NULL);
+    free_urls(c);
+    curl_global_cleanup();
+    free(c);
+}
+
+/* ---- one transfer's outcome ---- */
+
+/* Set up handle h for task i (both forms). */
+static void prepare(struct http_ctx *c, CURL *h, unsigned i, const struct task_env *env,
+                    struct body *b)
+{
+    curl_easy_setopt(h, CURLOPT_URL, c->urls[i % c->n_urls]);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->no_reuse) {
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    }
+    if (env->deadline > 0) {
+        long ms = (long)((env->deadline - clock_now()) * 1000.0 + 0.5);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 1 ? ms : 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+    }
+    b->sum = SERVER_CHECKSUM_INIT;
+    b->bytes = 0;
+}
+
+/* Turn a finished transfer into the task's result and status. */
+static int conclude(struct http_ctx *c, CURL *h, CURLcode rc, unsigned i, const struct body *b,
+                    const char *errbuf, double started, struct task_result *r)
+{
+    long code = 0, connects = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    r->extra[0] = code;                 /* HTTP status, 0 when none came */
+    r->extra[1] = (int64_t)b->bytes;    /* body bytes received */
+    r->extra[2] = connects;             /* new connections this transfer opened */
+    r->value = b->sum;
+    double ms = (clock_now() - started) * 1e3;
+
+    switch (rc) {
+    case CURLE_OK:
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        return task_fail(r, TASK_TIMEOUT, "timeout", "task %u: timeout after %.0f ms (%s)", i, ms,
+                         c->urls[i % c->n_urls]);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return task_fail(r, TASK_CANCELLED, "cancelled", "task %u: cancelled after %.0f ms", i, ms);
+    case CURLE_COULDNT_CONNECT:
+        return task_fail(r, TASK_FAILED, "connection refused", "task %u: %s: %s", i,
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return task_fail(r, TASK_FAILED, "DNS failure", "task %u: %s: %s", i,
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    case CURLE_GOT_NOTHING:
+        return task_fail(r, TASK_FAILED, "closed without reply", "task %u: %s: %s", i,
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    default:
+        return task_fail(r, TASK_FAILED, curl_easy_strerror(rc), "task %u: %s: %s", i,
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    if (code >= 400) {
+        char kind[32];
+        snprintf(kind, sizeof kind, "HTTP %ld", code);
+        return task_fail(r, TASK_FAILED, kind, "task %u: %s answered %ld", i,
+                         c->urls[i % c->n_urls], code);
+    }
+    return TASK_OK;
+}
+
+/* ---- blocking form ---- */
+
+/* libcurl calls this during the transfer (at least once a second, more while data flows):
+ * a non-zero return aborts it, which is how Ctrl-C reaches a blocked fetch. */
+static int progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const struct task_env *env = arg;
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return event_is_set(env->cancel);
+}
+
+static int http_run(void *ctx, unsigned i, const struct task_env *env, struct task_result *r)
+{
+    struct http_ctx *c = ctx;
+    struct body b;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *h;
+
+    pthread_once(&handle_once, handle_key_init);
+    h = pthread_getspecific(handle_key);
+    if (!h) {
+        if (!(h = curl_easy_init()))
+            return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_easy_init failed", i);
+        pthread_setspecific(handle_key, h);
+    } else {
+        curl_easy_reset(h);     /* keeps the connection cache */
+    }
+    double started = clock_now();
+    prepare(c, h, i, env, &b);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, env);
+    CURLcode rc = curl_easy_perform(h);
+    int st = conclude(c, h, rc, i, &b, errbuf, started, r);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    return st;
+}
+
+/* ---- async form: multi-socket API on runtime/loop ---- */
+
+struct http_async {
+    struct http_ctx *c;
+    CURL *h;
+    unsigned i;
+    struct body b;
+    char errbuf[CURL_ERROR_SIZE];
+    double started;
+    struct task_result *r;
+    void (*done)(void *arg, int status);
+    void *arg;
+};
+
+static void finish_async(struct http_ctx *c, struct http_async *a, int status)
+{
+    void (*done)(void *, int) = a->done;
+    void *arg = a->arg;
+    curl_multi_remove_handle(c->multi, a->h);
+    curl_easy_cleanup(a->h);
+    c->inflight[a->i] = NULL;
+    free(a);
+    done(arg, status);
+}
+
+/* Hand every finished transfer back to the model. */
+static void drain(struct http_ctx *c)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct http_async *a;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&a);
+        int st = conclude(c, a->h, m->data.result, a->i, &a->b, a->errbuf, a->started, a->r);
+        finish_async(c, a, st);
+    }
+}
+
+static void on_socket_ready(struct loop *l, int fd, unsigned events, void *arg)
+{
+    struct http_ctx *c = arg;
+    int flags = 0, running;
+    (void)l;
+    if (events & LOOP_READ)
+        flags |= CURL_CSELECT_IN;
+    if (events & LOOP_WRITE)
+        flags |= CURL_CSELECT_OUT;
+    if (events & LOOP_ERROR)
+        flags |= CURL_CSELECT_ERR;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    drain(c);
+}
+
+static void on_curl_timer(struct loop *l, void *arg)
+{
+    struct http_ctx *c = arg;
+    int running;
+    (void)l;
+    c->timer = NULL;            /* fired: the handle is gone */
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(c);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch, change or forget one of libcurl's sockets. */
+static int socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    struct http_ctx *c = arg;
+    unsigned ev = 0;
+    (void)e, (void)sockp;
+    if (what == CURL_POLL_REMOVE) {
+        loop_fd_del(c->loop, fd);
+        return 0;
+    }
+    if (what & CURL_POLL_IN)
+        ev |= LOOP_READ;
+    if (what & CURL_POLL_OUT)
+        ev |= LOOP_WRITE;
+    if (loop_fd_mod(c->loop, fd, ev) == -ENOENT)
+        return loop_fd_add(c->loop, fd, ev, on_socket_ready, c) < 0 ? -1 : 0;
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl's single timer; -1 deletes it, 0 means "as soon as you can"
+ * (a 0-delay loop timer, which fires on the next iteration). */
+static int timer_cb(CURLM *m, long timeout_ms, void *arg)
+{
+    struct http_ctx *c = arg;
+    (void)m;
+    if (c->timer) {
+        loop_timer_cancel(c->loop, c->timer);
+        c->timer = NULL;
+    }
+    if (timeout_ms >= 0) {
+        c->timer = loop_timer_add(c->loop, (double)timeout_ms / 1000.0, on_curl_timer, c);
+        if (!c->timer)
+            return -1;
+    }
+    return 0;
+}
+
+static int multi_init(struct http_ctx *c, struct loop *l)
+{
+    if (c->multi)
+        return c->loop == l ? 0 : -EINVAL;
+    if (!(c->inflight = calloc(c->tasks, sizeof *c->inflight)))
+        return -ENOMEM;
+    if (!(c->multi = curl_multi_init()))
+        return -ENOMEM;
+    c->loop = l;
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    /* Without a cap, libcurl opens as many connections as there are transfers. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    return 0;
+}
+
+static int http_start(void *ctx, unsigned i, struct loop *l, const struct task_env *env,
+                      struct task_result *r, void (*done)(void *arg, int status), void *arg)
+{
+    struct http_ctx *c = ctx;
+    struct http_async *a;
+    int err;
+
+    if ((err = multi_init(c, l)) < 0)
+        return task_fail(r, TASK_FAILED, "curl init", "task %u: curl multi init: %s", i,
+                         strerror(-err));
+    if (!(a = calloc(1, sizeof *a)) || !(a->h = curl_easy_init())) {
+        free(a);
+        return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_easy_init failed", i);
+    }
+    a->c = c;
+    a->i = i;
+    a->r = r;
+    a->done = done;
+    a->arg = arg;
+    a->started = clock_now();
+    prepare(c, a->h, i, env, &a->b);
+    curl_easy_setopt(a->h, CURLOPT_ERRORBUFFER, a->errbuf);
+    curl_easy_setopt(a->h, CURLOPT_PRIVATE, a);
+    c->inflight[i] = a;
+    if (curl_multi_add_handle(c->multi, a->h) != CURLM_OK) {
+        c->inflight[i] = NULL;
+        curl_easy_cleanup(a->h);
+        free(a);
+        return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_multi_add_handle failed", i);
+    }
+    return 0;
+}
+
+static void http_stop(void *ctx, unsigned i, struct loop *l, int why)
+{
+    struct http_ctx *c = ctx;
+    struct http_async *a = c->inflight ? c->inflight[i] : NULL;
+    (void)l;
+    if (!a)
+        return;
+    double ms = (clock_now() - a->started) * 1e3;
+    if (why == TASK_TIMEOUT)
+        task_fail(a->r, why, "timeout", "task %u: timeout after %.0f ms (%s)", i, ms,
+                  c->urls[i % c->n_urls]);
+    else
+        task_fail(a->r, why, "cancelled", "task %u: cancelled after %.0f ms", i, ms);
+    finish_async(c, a, why);
+}
+
+/* ---- verification and report ---- */
+
+static bool http_verify(void *ctx, const struct task_result *rs, unsigned n, char *why, size_t len)
+{
+    struct http_ctx *c = ctx;
+    for (unsigned i = 0; i < n; i++) {
+        const struct task_result *r = &rs[i];
+        if (r->status != TASK_OK) {
+            snprintf(why, len, "task %u: %s", i, task_status_name(r->status));
+            return false;
+        }
+        if (c->embedded) {
+            if (r->extra[0] != 200 || (uint64_t)r->extra[1] != c->body_bytes ||
+                r->value != c->body_sum) {
+                snprintf(why, len, "task %u: status %lld, %lld bytes%s; expected 200 and the "
+                         "%llu bytes the server sends", i, (long long)r->extra[0],
+                         (long long)r->extra[1], r->value != c->body_sum ? ", wrong content" : "",
+                         (unsigned long long)c->body_bytes);
+                return false;
+            }
+        } else if (r->extra[0] >= 400 || r->extra[0] <= 0) {
+            snprintf(why, len, "task %u: status %lld", i, (long long)r->extra[0]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void http_report(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j)
+{
+    struct http_ctx *c = ctx;
+    struct { long code; unsigned count; } seen[32];
+    unsigned ns = 0;
+    uint64_t bytes = 0, connects = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (rs[i].start_s < 0)
+            continue;
+        bytes += (uint64_t)(rs[i].extra[1] > 0 ? rs[i].extra[1] : 0);
+        connects += (uint64_t)(rs[i].extra[2] > 0 ? rs[i].extra[2] : 0);
+        long code = (long)rs[i].extra[0];
+        unsigned k;
+        for (k = 0; k < ns && seen[k].code != code; k++)
+            ;
+        if (k == ns && ns < 32)
+            seen[ns++] = (typeof(seen[0])){ code, 0 };
+        if (k < ns)
+            seen[k].count++;
+    }
+    json_key(j, "http_status");
+    json_object_begin(j);
+    for (unsigned k = 0; k < ns; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "%ld", seen[k].code);
+        json_key_uint(j, key, seen[k].count);
+    }
+    json_object_end(j);
+    json_key_uint(j, "http_bytes", bytes);
+    json_key_uint(j, "http_connects", connects);
+    json_key_str(j, "http_target", c->embedded ? "embedded" : "user");
+    json_key_bool(j, "http_reuse", !c->no_reuse);
+    /* The server still runs here (teardown stops it): its CPU time during the batch is the
+     * difference of two /proc readings, kept apart from the client's figures. */
+    if (c->server_pid > 0) {
+        double now = proc_cpu_seconds(c->server_pid);
+        if (now >= 0 && c->server_cpu_start >= 0)
+            json_key_double(j, "server_cpu_s", now - c->server_cpu_start);
+    }
+}
+
+static const struct wopt http_opts[] = {
+    { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms" },
+    { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer" },
+    { "url", WOPT_STRING, NULL, 0, 0, "fetch this URL in every task instead of the embedded server" },
+    { "urls", WOPT_STRING, NULL, 0, 0, "file with one URL a line; task i fetches line i mod L" },
+    { "no-reuse", WOPT_FLAG, NULL, 0, 0, "a new connection for every request" },
+    { 0 },
+};
+
+const struct workload workload_http = {
+    .name = "http",
+    .summary = "each task GETs a URL with libcurl (default: the embedded loopback server, "
+               "/bytes/1024 after --sleep-ms 50)",
+    .kind = IO_BOUND,
+    .opts = http_opts,
+    .setup = http_setup,
+    .run = http_run,
+    .start = http_start,
+    .stop = http_stop,
+    .verify = http_verify,
+    .report = http_report,
+    .teardown = http_teardown,
+};
