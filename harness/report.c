@@ -887,31 +887,42 @@ static bool finding_cpu_headline(const struct report_data *d, char *out, size_t 
     return said > 0;
 }
 
-/* Dispatch cost: the cheapest and the dearest per-task overhead. */
+/* Dispatch cost: the cheapest and the dearest per-task overhead, each model taken at its
+ * largest batch of no-op tasks (the sweep may give the expensive models fewer). */
 static bool finding_overhead(const struct report_data *d, char *out, size_t len)
 {
     const struct report_cell *lo = NULL, *hi = NULL;
-    unsigned nmax = 0;
-    char a[32], b[32], cnt[32];
-    for (size_t i = 0; i < d->ncells; i++)
-        if (is(d->cells[i].part, "overhead") && d->cells[i].tasks > nmax)
-            nmax = d->cells[i].tasks;
+    char a[32], b[32], c1[32], c2[32];
     for (size_t i = 0; i < d->ncells; i++) {
         const struct report_cell *x = &d->cells[i];
-        if (!is(x->part, "overhead") || x->tasks != nmax || !isfinite(x->median_s))
+        if (!is(x->part, "overhead") || !isfinite(x->median_s) || !x->tasks)
             continue;
-        if (!lo || x->median_s < lo->median_s)
+        bool largest = true;
+        for (size_t j = 0; j < d->ncells && largest; j++)
+            largest = !(is(d->cells[j].part, "overhead") && is(d->cells[j].model, x->model) &&
+                        isfinite(d->cells[j].median_s) && d->cells[j].tasks > x->tasks);
+        if (!largest)
+            continue;
+        double per = x->median_s / x->tasks;
+        if (!lo || per < lo->median_s / lo->tasks)
             lo = x;
-        if (!hi || x->median_s > hi->median_s)
+        if (!hi || per > hi->median_s / hi->tasks)
             hi = x;
     }
     out[0] = '\0';
     if (!lo || lo == hi)
         return false;
-    double plo = lo->median_s / nmax, phi = hi->median_s / nmax;
-    append(out, len, "Dispatch cost (%s tasks that do nothing): %s per task with %s, %s with %s, "
-           "%.0fx as much", fmt_count(nmax, cnt, sizeof cnt), fmt_time(plo, a, sizeof a),
-           lo->model, fmt_time(phi, b, sizeof b), hi->model, phi / plo);
+    double plo = lo->median_s / lo->tasks, phi = hi->median_s / hi->tasks;
+    if (lo->tasks == hi->tasks)
+        append(out, len, "Dispatch cost (%s tasks that do nothing): %s per task with %s, %s with %s",
+               fmt_count(lo->tasks, c1, sizeof c1), fmt_time(plo, a, sizeof a), lo->model,
+               fmt_time(phi, b, sizeof b), hi->model);
+    else
+        append(out, len, "Dispatch cost (tasks that do nothing): %s per task with %s (%s tasks), "
+               "%s with %s (%s tasks)", fmt_time(plo, a, sizeof a), lo->model,
+               fmt_count(lo->tasks, c1, sizeof c1), fmt_time(phi, b, sizeof b), hi->model,
+               fmt_count(hi->tasks, c2, sizeof c2));
+    append(out, len, ", %.0fx as much", phi / plo);
     const char *what = model_per_task(hi->model);
     if (what)
         append(out, len, " — %s pays %s per task", hi->model, what);
@@ -1320,6 +1331,41 @@ static void md_hyperfine(const struct report_data *d, FILE *f)
     fprintf(f, "\n");
 }
 
+/* A CPU-bound task on one thread keeps one core busy: single's CPU time over its wall time should
+ * be close to 1; well below, something else was using the CPU during the sweep. Returns the ratio
+ * for the first CPU-bound workload with the numbers (its name in *w), or NaN. */
+static double single_busy(const struct report_data *d, const char **w)
+{
+    for (size_t i = 0; i < d->ncells; i++) {
+        const struct report_cell *x = &d->cells[i];
+        if (is(x->kind, "cpu") && is(x->model, "single") && is(x->part, "headline") &&
+            isfinite(x->cpu_s) && x->median_s > 0) {
+            *w = x->workload;
+            return x->cpu_s / x->median_s;
+        }
+    }
+    return NAN;
+}
+
+#define BUSY_BELOW 0.8
+
+static void busy_machine_note(const struct report_data *d, FILE *f)
+{
+    const char *w = NULL;
+    double busy = single_busy(d, &w);
+    if (!isfinite(busy))
+        return;
+    if (busy < BUSY_BELOW)
+        fprintf(f, "**The machine was busy:** single on %s used %.2f CPU-seconds per second of "
+                   "wall time, where one thread computing alone uses close to 1. Other work "
+                   "competed for the CPU, so the CPU-bound times are slower, and the speed-ups "
+                   "lower, than this machine can do; rerun on an idle machine.\n\n", w, busy);
+    else
+        fprintf(f, "single on %s kept one core %.0f %% busy (CPU time over wall time): the "
+                   "CPU-bound cells had the processor to themselves.\n\n", w,
+                busy > 1 ? 100.0 : busy * 100);
+}
+
 static void md_noise_and_left_out(const struct report_data *d, FILE *f)
 {
     size_t noisy = 0, measured = 0, bad = 0;
@@ -1339,6 +1385,7 @@ static void md_noise_and_left_out(const struct report_data *d, FILE *f)
                     x->part, fmt_count(x->tasks, cnt, sizeof cnt), x->concurrency, x->cv * 100);
     }
     fprintf(f, "\n");
+    busy_machine_note(d, f);
     for (size_t i = 0; i < d->nruns; i++)
         bad += !d->runs[i].ok;
     if (!d->nruns) {
@@ -1384,6 +1431,12 @@ void report_write_markdown(const struct report_data *d, const struct report_char
                 report_meta(d, "interrupted_by", sig, sizeof sig) ? ", interrupted by " : "",
                 report_meta(d, "interrupted_by", sig, sizeof sig) ? sig : "");
     }
+    const char *busy_w = NULL;
+    double busy = single_busy(d, &busy_w);
+    if (isfinite(busy) && busy < BUSY_BELOW)
+        fprintf(f, "> **Warning: the machine was busy during this sweep** (single on %s got %.0f %% "
+                   "of a core); CPU-bound speed-ups are understated. See \"Noise and runs left "
+                   "out\".\n\n", busy_w, busy * 100);
     md_machine(d, f);
 
     size_t nf = report_findings(d, findings, 5);
@@ -1554,6 +1607,11 @@ int cmd_report(int argc, char **argv)
     printf("report: %s\n", path);
     for (size_t k = 0; k < nf; k++)
         printf("  %zu. %s\n", k + 1, findings[k]);
+    const char *busy_w = NULL;
+    double busy = single_busy(&d, &busy_w);
+    if (isfinite(busy) && busy < BUSY_BELOW)
+        printf("  warning: the machine was busy (single on %s got %.0f %% of a core): CPU-bound "
+               "speed-ups are understated\n", busy_w, busy * 100);
     report_free(&d);
     return failed ? EXIT_ENV : EXIT_OK;
 }

@@ -66,4 +66,5 @@ set grid ytics lc rgb "#dddddd" lw 1 dt solid
 log_time_tics = 'set ytics ("1 µs" 1e-6, "2 µs" 2e-6, "5 µs" 5e-6, "10 µs" 1e-5, "20 µs" 2e-5, "50 µs" 5e-5, "100 µs" 1e-4, "200 µs" 2e-4, "500 µs" 5e-4, "1 ms" 1e-3, "2 ms" 2e-3, "5 ms" 5e-3, "10 ms" 0.01, "20 ms" 0.02, "50 ms" 0.05, "100 ms" 0.1, "200 ms" 0.2, "500 ms" 0.5, "1 s" 1, "2 s" 2, "5 s" 5, "10 s" 10, "20 s" 20, "50 s" 50, "100 s" 100, "200 s" 200, "500 s" 500, "1000 s" 1000)'
 log_count_tics = 'set xtics (1, 2, 5, 10, 20, 50, 100, 200, 500, "1k" 1000, "2k" 2000, "5k" 5000, "10k" 10000, "20k" 20000, "50k" 50000, "100k" 100000)' 
 set border 3
+set pointintervalbox 0.001      # no white gap around the point of an error bar
 set tics nomirror

@@ -26,9 +26,12 @@ mine(i) = @head && model_index(strcol(3)) == i
 
 chart_title = sprintf("What each model costs: CPU time and peak memory, %d tasks per workload", n_head)
 eval heading
-set label 6 "Medians of the runs (log scales). CPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
-    at screen 0.5, screen 0.045 center noenhanced font ",10" tc rgb "#404040"
-set xtics ("sleep\n(I/O)" 1, "http\n(I/O)" 2, "count\n(CPU)" 3, "thumbnail\n(CPU)" 4) scale 0
+set label 6 "Medians of the runs (log scales); j: the most tasks in flight (pool size for the pools).\nCPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
+    at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
+stats data using (@head && strcol(2) eq "io" ? $6 : 0):(@head && strcol(2) eq "cpu" ? $6 : 0) nooutput
+io_j = int(STATS_max_x); cpu_j = int(STATS_max_y)
+set xtics (sprintf("sleep\n(I/O, j = %d)", io_j) 1, sprintf("http\n(I/O, j = %d)", io_j) 2, \
+           sprintf("count\n(CPU, j = %d)", cpu_j) 3, sprintf("thumbnail\n(CPU, j = %d)", cpu_j) 4) scale 0
 set xrange [0.45:4.55]
 set grid noxtics ytics
 set logscale y 10
@@ -37,7 +40,7 @@ set key top left vertical maxrows 3 samplen 1.5 width 1
 
 do for [k = 1:2] {
     eval set_term(k)
-    set multiplot layout 1, 2 margins 0.08, 0.98, 0.17, 0.85 spacing 0.09, 0
+    set multiplot layout 1, 2 margins 0.08, 0.98, 0.2, 0.85 spacing 0.09, 0
     set ylabel "CPU time, user + system (s, log scale)"
     set xlabel "workload" offset 0, -0.6
     set yrange [cpu_lo / 3:cpu_hi * 30]
@@ -58,7 +61,7 @@ do for [k = 1:2] {
     unset multiplot
     set label 100 machine at screen 0.5, screen 0.925 center noenhanced font ",11" tc rgb "#404040"
     eval heading
-    set label 6 "Medians of the runs (log scales). CPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
-        at screen 0.5, screen 0.045 center noenhanced font ",10" tc rgb "#404040"
+    set label 6 "Medians of the runs (log scales); j: the most tasks in flight (pool size for the pools).\nCPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
+        at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
 }
 set output

@@ -36,7 +36,8 @@ eval split_rows
 array mtitle[nmodels]
 do for [s in have] {
     stats block(s + 0) using ($6 == $1 ? 0 : $6) nooutput
-    mtitle[s + 0] = model_name(s + 0) . (STATS_max > 0 ? sprintf(" (j = %d)", STATS_max) : " (j = N: all at once)")
+    mtitle[s + 0] = model_name(s + 0) . (s + 0 == 1 ? " (one at a time)" : \
+        STATS_max > 0 ? sprintf(" (j = %d)", STATS_max) : " (j = N: all at once)")
 }
 
 chart_title = sprintf("%s: wall time against the number of tasks (%s-bound)", workload, is_io ? "I/O" : "CPU")
