@@ -113,6 +113,7 @@ struct sweep {
     char started_utc[32];
     uint64_t seed;
     bool tty, use_hyperfine, dry_run;
+    double run_timeout_s;       /* --run-timeout; 0: max(30 s, 10 x the estimate) */
 
     struct calib *calibs;
     size_t ncalibs;
@@ -188,6 +189,25 @@ static void build_run_argv(const struct sweep_cell *c, const char *exe, struct r
     ra->argv[n] = NULL;
 }
 
+/* An I/O-bound task's time is D, known; its calibration measures the run's fixed cost (start,
+ * setup such as a server, teardown) with D = 1 ms instead. */
+static void io_calibration_args(struct sweep_cell *c)
+{
+    char copy[sizeof c->args], out[sizeof c->args], *save = NULL;
+    size_t used = 0;
+    bool next_is_d = false;
+    snprintf(copy, sizeof copy, "%s", c->args);
+    out[0] = '\0';
+    for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        const char *w = next_is_d ? "1" : t;
+        next_is_d = strcmp(t, "--sleep-ms") == 0;
+        int n = snprintf(out + used, sizeof out - used, "%s%s", used ? " " : "", w);
+        if (n > 0 && (size_t)n < sizeof out - used)
+            used += (size_t)n;
+    }
+    snprintf(c->args, sizeof c->args, "%s", out);
+}
+
 static void calibrate(struct sweep *s)
 {
     s->calibs = calloc(s->plan.ncells ? s->plan.ncells : 1, sizeof *s->calibs);
@@ -208,6 +228,8 @@ static void calibrate(struct sweep *s)
         one.model = "single";
         one.tasks = 1;
         one.jobs = 0;
+        if (c->io)
+            io_calibration_args(&one);
         struct run_argv ra;
         build_run_argv(&one, SELF_EXE, &ra);
         /* The least of two runs (three when the first did one-time work, such as writing a
@@ -216,7 +238,8 @@ static void calibrate(struct sweep *s)
         int last_status = SR_OK, last_exit = 0;
         for (int attempt = 0, want = 2; attempt < want && !sweep_stop_signal(); attempt++) {
             struct sweep_child ch;
-            if (sweep_spawn(ra.argv, false, true, 300, &ch) < 0)
+            if (sweep_spawn(ra.argv, false, true, s->run_timeout_s > 0 ? s->run_timeout_s : 300,
+                            &ch) < 0)
                 break;
             struct sweep_run r = { .exit_code = ch.exit_code };
             sweep_parse_record(ch.out, ch.out_len, &r);
@@ -240,8 +263,9 @@ static void calibrate(struct sweep *s)
             k->task_s = best_task;
             k->overhead_s = best_over;
             if (c->io) {
-                /* I/O: D itself, plus what one task measured beyond it (at most 5 ms). */
-                double d = opt_ms(c, "sleep-ms", 50) / 1000.0, extra = best_task - d;
+                /* I/O: D itself, plus what a 1 ms task measured beyond its 1 ms (at most
+                 * 5 ms: one stall is not the rule). */
+                double d = opt_ms(c, "sleep-ms", 50) / 1000.0, extra = best_task - 0.001;
                 k->task_s = d + (extra < 0 ? 0 : extra > 0.005 ? 0.005 : extra);
             }
         } else if (!sweep_stop_signal()) {
@@ -450,6 +474,8 @@ static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned 
     double limit = 10 * c->est_run_s;
     if (limit < RUN_TIMEOUT_MIN_S)
         limit = RUN_TIMEOUT_MIN_S;
+    if (s->run_timeout_s > 0)
+        limit = s->run_timeout_s;
     s->runs_started++;
     progress(s, c, run, false);
     int err = sweep_spawn(ra.argv, false, true, limit, &ch);
@@ -810,17 +836,20 @@ static int make_run_dir(struct sweep *s)
 static void sweep_help(void)
 {
     printf("usage: concbench sweep [--profile default|quick|test] [--out DIR] [--seed S]\n"
-           "                       [--runs R] [--no-hyperfine] [--dry-run]\n\n"
+           "                       [--runs R] [--run-timeout T] [--no-hyperfine] [--dry-run]\n\n"
            "Runs the benchmark matrix: every cell R times (after one warm-up) as a fresh\n"
            "'concbench run --json' process, the runs of all cells in one shuffled order, and\n"
            "the headline grid also timed whole by hyperfine. Writes DIR/<UTC stamp>/ and points\n"
            "DIR/latest at it.\n\n"
            "  --profile P      default (within 10 minutes on 2 cores), quick (within 60 s, all\n"
-           "                   24 pairs), test (a few seconds of probe and sleep, for the tests)\n"
+           "                   24 pairs), test (a few seconds of probe and sleep, for the\n"
+           "                   tests), test-faults (runs that fail, crash and hang)\n"
            "  --out DIR        where results go (default: results)\n"
            "  --seed S         seed of the run order (default: random; recorded)\n"
            "  --runs R         measured runs per cell (default: 5; quick 3; test 2)\n"
            "  --no-hyperfine   do not time the headline grid with hyperfine\n"
+           "  --run-timeout T  kill a run after T s (default: max(30 s, 10 x its estimate));\n"
+           "                   a killed run is recorded as a timeout and the sweep goes on\n"
            "  --dry-run        print the cells, their commands and the estimate; run nothing\n"
            "                   but the calibration (one task of each workload)\n"
            "  -h, --help       this text\n\n"
@@ -880,7 +909,7 @@ static void print_cells(const struct sweep *s)
 
 int cmd_sweep(int argc, char **argv)
 {
-    enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY };
+    enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY, OPT_TIMEOUT };
     static const struct option longopts[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "out", required_argument, NULL, OPT_OUT },
@@ -888,6 +917,7 @@ int cmd_sweep(int argc, char **argv)
         { "runs", required_argument, NULL, OPT_RUNS },
         { "no-hyperfine", no_argument, NULL, OPT_NO_HF },
         { "dry-run", no_argument, NULL, OPT_DRY },
+        { "run-timeout", required_argument, NULL, OPT_TIMEOUT },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -922,6 +952,14 @@ int cmd_sweep(int argc, char **argv)
             break;
         case OPT_NO_HF: s.use_hyperfine = false; break;
         case OPT_DRY: s.dry_run = true; break;
+        case OPT_TIMEOUT: {
+            uint64_t t;
+            if (!cli_parse_uint(optarg, 1, 86400, &t))
+                return cli_usage_error("sweep", "bad --run-timeout '%s': whole seconds from 1 "
+                                       "to 86400", optarg);
+            s.run_timeout_s = (double)t;
+            break;
+        }
         case 'h': sweep_help(); return EXIT_OK;
         case ':': return cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);

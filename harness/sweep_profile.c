@@ -37,6 +37,13 @@ struct profile_def {
     bool hyperfine;
     const char *workloads[6];   /* the workloads it measures, in order, NULL-terminated */
     struct wl_params params[6]; /* parameters by workload name, NULL-terminated */
+    /* Explicit cells instead of the grid (the fault-injection test profile). */
+    struct {
+        int part;
+        const char *workload, *model;
+        unsigned tasks, jobs;
+        const char *args;
+    } cells[8];
 };
 
 /* The models every profile names, in chart order. Registered models not listed here follow. */
@@ -89,6 +96,17 @@ static const struct profile_def profiles[] = {
             { "probe", "--sleep-ms 1", NULL, { 0 }, 0, 0, 0, { 0 } },
             { "sleep", "--sleep-ms 1", NULL, { 1, 8 }, 8, 16, 8, { 1, 4 } },
             { NULL },
+        },
+    },
+    {
+        /* For the tests: runs that fail (a task fails; the process crashes; it hangs past
+         * --run-timeout) beside one that works. */
+        .name = "test-faults", .runs = 1, .hyperfine = false,
+        .cells = {
+            { SWEEP_HEADLINE, "probe", "single", 4, 0, "--sleep-ms 1" },
+            { SWEEP_HEADLINE, "probe", "single", 4, 0, "--sleep-ms 1 --probe-fail 1" },
+            { SWEEP_HEADLINE, "probe", "single", 4, 0, "--sleep-ms 1 --probe-crash 2" },
+            { SWEEP_HEADLINE, "sleep", "single", 1, 0, "--sleep-ms 60000" },
         },
     },
 };
@@ -268,7 +286,8 @@ int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct swe
         if (strcmp(profiles[k].name, name) == 0)
             d = &profiles[k];
     if (!d) {
-        snprintf(err, errlen, "unknown profile '%s'; profiles: default, quick, test", name);
+        snprintf(err, errlen, "unknown profile '%s'; profiles: default, quick, test, "
+                 "test-faults", name);
         return -EINVAL;
     }
     plan->profile = d->name;
@@ -276,6 +295,23 @@ int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct swe
     plan->cores = cores ? cores : 1;
     plan->hyperfine = d->hyperfine;
     unsigned nm = plan_models(ms);
+
+    if (d->cells[0].workload) {
+        for (size_t k = 0; k < sizeof d->cells / sizeof d->cells[0] && d->cells[k].workload;
+             k++) {
+            const struct workload *w = workload_find(d->cells[k].workload);
+            if (!w || !model_find(d->cells[k].model)) {
+                e = add_note(plan->skipped, &plan->nskipped, "%s x %s: not registered",
+                             d->cells[k].workload, d->cells[k].model);
+            } else {
+                e = add_cell(&b, d->cells[k].part, w, d->cells[k].model, d->cells[k].tasks,
+                             d->cells[k].jobs, d->cells[k].args);
+            }
+            if (e < 0)
+                goto fail;
+        }
+        return 0;
+    }
 
     /* What the profile names but this binary lacks. */
     for (const char *const *wn = d->workloads; *wn; wn++) {

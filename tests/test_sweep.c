@@ -1,0 +1,862 @@
+/* test_sweep.c — `concbench sweep`: the CSV and JSON writers read back by parsers, files that
+ * appear whole, the shuffle, the tiny test profile end to end, runs that fail, crash and hang,
+ * and Ctrl-C in the middle of a sweep. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/atomic_file.h"
+#include "harness/cli.h"
+#include "harness/sweep.h"
+#include "runtime/clock.h"
+#include "tests/helpers.h"
+
+/* ---- helpers ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, r;
+    char chunk[65536];
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (n + r + 1 > cap) {
+            cap = (n + r + 1) * 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        memcpy(buf + n, chunk, r);
+        n += r;
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static char *slurp_in(const char *dir, const char *name)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *t = slurp(path, NULL);
+    if (!t)
+        fail_msg("cannot read %s", path);
+    return t;
+}
+
+static struct json_value *parse_file(const char *dir, const char *name)
+{
+    char err[128];
+    char *t = slurp_in(dir, name);
+    struct json_value *v = json_parse(t, strlen(t), err, sizeof err);
+    if (!v)
+        fail_msg("%s/%s is not JSON: %s", dir, name, err);
+    free(t);
+    return v;
+}
+
+/* Split one CSV line (RFC 4180 quotes) into at most max fields; returns the count. Fields are
+ * malloc'd. */
+static int csv_split(const char *line, char **fields, int max)
+{
+    int n = 0;
+    const char *p = line;
+    for (;;) {
+        char buf[1024];
+        size_t k = 0;
+        if (*p == '"') {
+            p++;
+            while (*p && !(*p == '"' && p[1] != '"')) {
+                if (*p == '"')
+                    p++;
+                if (k < sizeof buf - 1)
+                    buf[k++] = *p;
+                p++;
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            while (*p && *p != ',' && *p != '\n') {
+                if (k < sizeof buf - 1)
+                    buf[k++] = *p;
+                p++;
+            }
+        }
+        buf[k] = '\0';
+        if (n < max)
+            fields[n++] = strdup(buf);
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return n;
+}
+
+static void free_fields(char **f, int n)
+{
+    for (int k = 0; k < n; k++)
+        free(f[k]);
+}
+
+/* The lines of text (without newlines), NULL-terminated; free the array and text together. */
+static char **lines_of(char *text, size_t *count)
+{
+    size_t n = 0, cap = 16;
+    char **out = malloc(cap * sizeof *out);
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (n + 2 > cap)
+            out = realloc(out, (cap *= 2) * sizeof *out);
+        out[n++] = l;
+    }
+    out[n] = NULL;
+    *count = n;
+    return out;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_tmpdir(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/concbench-test-sweep-XXXXXX");
+    assert_non_null(mkdtemp(buf));
+}
+
+/* The run folder DIR/latest points at (a relative link), into buf. */
+static void latest_dir(const char *out, char *buf, size_t len)
+{
+    char link[4096], target[1024];
+    struct stat st;
+    snprintf(link, sizeof link, "%s/latest", out);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_null(strchr(target, '/'));           /* relative: the folder moves with it */
+    snprintf(buf, len, "%s/%s", out, target);
+    assert_int_equal(stat(buf, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
+/* No temporary file is left in dir (names of the form .NAME.tmp.XXXXXX). */
+static void assert_no_temp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp"))
+            fail_msg("temporary file left: %s/%s", dir, e->d_name);
+    closedir(d);
+}
+
+/* ---- writers ---- */
+
+static void test_summary_csv_roundtrip(void **state)
+{
+    (void)state;
+    struct sweep_row rows[2];
+    memset(rows, 0, sizeof rows);
+    rows[0] = (struct sweep_row){
+        .workload = "sleep", .kind = "io", .model = "thread-pool", .part = "headline",
+        .tasks = 16, .concurrency = 16, .runs_ok = 4, .runs_total = 5,
+        .min_s = 0.0501, .median_s = 0.050625, .max_s = 0.0612, .cv = 0.0831,
+        .speedup = 15.9876, .ideal_s = 0.05, .efficiency = 0.98765, .cpu_s = 0.0021,
+        .max_rss_kb = 2048, .children_sum_rss_kb = 0, .ctx_voluntary = 33.5,
+        .ctx_involuntary = 2, .server_cpu_s = NAN, .per_task_us = 3164.0625,
+    };
+    rows[1] = (struct sweep_row){
+        .workload = "odd,name \"quoted\"", .kind = "cpu", .model = "async", .part = "tasks",
+        .tasks = 1, .concurrency = 1, .runs_ok = 0, .runs_total = 3,
+        .min_s = NAN, .median_s = NAN, .max_s = NAN, .cv = NAN, .speedup = NAN,
+        .ideal_s = NAN, .efficiency = NAN, .cpu_s = NAN, .max_rss_kb = NAN,
+        .children_sum_rss_kb = NAN, .ctx_voluntary = NAN, .ctx_involuntary = NAN,
+        .server_cpu_s = NAN, .per_task_us = NAN,
+    };
+    char *buf = NULL;
+    size_t len = 0, nl;
+    FILE *f = open_memstream(&buf, &len);
+    sweep_write_summary_csv(f, rows, 2);
+    fclose(f);
+    char **lines = lines_of(buf, &nl);
+    assert_int_equal(nl, 3);
+    assert_string_equal(lines[0],
+        "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
+        "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
+        "ctx_involuntary,server_cpu_s,per_task_us");
+
+    char *fl[40];
+    int n = csv_split(lines[1], fl, 40);
+    assert_int_equal(n, 22);
+    assert_string_equal(fl[0], "sleep");
+    assert_string_equal(fl[1], "io");
+    assert_string_equal(fl[2], "thread-pool");
+    assert_string_equal(fl[3], "headline");
+    assert_int_equal(atoi(fl[4]), 16);
+    assert_int_equal(atoi(fl[6]), 4);
+    assert_int_equal(atoi(fl[7]), 5);
+    const double want[] = { 0.0501, 0.050625, 0.0612, 0.0831, 15.9876, 0.05, 0.98765, 0.0021,
+                            2048, 0, 33.5, 2 };
+    for (int k = 0; k < 12; k++) {
+        assert_null(strpbrk(fl[8 + k], "eE"));      /* plain decimals */
+        if (fabs(strtod(fl[8 + k], NULL) - want[k]) > 1e-9)
+            fail_msg("column %d: %s, expected %g", 8 + k, fl[8 + k], want[k]);
+    }
+    assert_string_equal(fl[20], "");                /* server_cpu_s unknown */
+    assert_true(fabs(strtod(fl[21], NULL) - 3164.0625) < 1e-3);
+    free_fields(fl, n);
+
+    n = csv_split(lines[2], fl, 40);
+    assert_int_equal(n, 22);
+    assert_string_equal(fl[0], "odd,name \"quoted\"");
+    assert_string_equal(fl[7], "3");
+    for (int k = 8; k < 22; k++)
+        assert_string_equal(fl[k], "");
+    free_fields(fl, n);
+    free(lines);
+    free(buf);
+}
+
+static void test_metadata_roundtrip(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    struct sweep_plan plan;
+    char err[128];
+    make_tmpdir(dir, sizeof dir);
+    assert_int_equal(sweep_plan_build("test", 0, 2, &plan, err, sizeof err), 0);
+    struct sweep_tools tools;
+    sweep_collect_tools(&tools);
+    char *argv[] = { "sweep", "--profile", "test", NULL };
+    struct sweep_meta m = {
+        .tools = &tools, .profile = "test", .seed = 12345678901ULL, .runs = 2,
+        .cells = (unsigned)plan.ncells, .cores = 2, .estimated_s = 1.5, .duration_s = 2.25,
+        .partial = true, .signal = SIGINT, .runs_ok = 7, .runs_not_ok = 1,
+        .started_utc = "2026-01-02T03:04:05Z", .stamp = "20260102T030405Z",
+        .exe = "/x/concbench", .argc = 3, .argv = argv, .plan = &plan,
+        .hyperfine_note = "a \"quoted\" note\nwith a line break",
+    };
+    snprintf(path, sizeof path, "%s/metadata.json", dir);
+    assert_int_equal(sweep_write_metadata(path, &m), 0);
+    struct json_value *v = parse_file(dir, "metadata.json");
+    assert_string_equal(jstr(v, "profile"), "test");
+    assert_true(jnum(v, "seed") == 12345678901.0);
+    assert_true(jbool(v, "partial"));
+    assert_string_equal(jstr(v, "interrupted_by"), "SIGINT");
+    assert_string_equal(jstr(v, "hyperfine_note"), "a \"quoted\" note\nwith a line break");
+    assert_true(jnum(v, "cells") == plan.ncells);
+    const struct json_value *mach = json_get(v, "machine");
+    assert_non_null(mach);
+    assert_true(jnum(mach, "cores_online") >= 1);
+    assert_non_null(strstr(jstr(mach, "kernel"), "."));
+    const struct json_value *b = json_get(v, "build");
+    assert_non_null(b);
+    assert_non_null(strstr(jstr(b, "libcurl"), "libcurl/"));
+    assert_true(strlen(jstr(b, "libpng")) >= 5);
+    assert_true(strlen(jstr(b, "cflags")) > 0);
+    const struct json_value *t = json_get(v, "tools");
+    assert_non_null(t);
+    assert_non_null(json_get(t, "hyperfine"));
+    assert_non_null(json_get(v, "git"));
+    const struct json_value *cmd = json_get(v, "command");
+    assert_true(cmd && cmd->type == JSON_ARRAY && cmd->n == 4);
+    assert_string_equal(cmd->items[3].string, "test");
+    const struct json_value *wa = json_get(v, "workload_args");
+    assert_non_null(wa);
+    assert_string_equal(jstr(json_get(wa, "headline"), "sleep"), "--sleep-ms 1");
+    json_free(v);
+    assert_no_temp_files(dir);
+    sweep_plan_free(&plan);
+    rm_rf(dir);
+}
+
+static void test_atomic_file(void **state)
+{
+    (void)state;
+    char dir[64], path[128], link[128], target[64];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    assert_int_equal(afile_write(path, "one\n", 4), 0);
+    char *t = slurp(path, NULL);
+    assert_string_equal(t, "one\n");
+    free(t);
+
+    /* An abandoned rewrite leaves the previous complete file. */
+    struct afile a;
+    assert_int_equal(afile_open(&a, path), 0);
+    fputs("half of a new", a.f);
+    fflush(a.f);
+    t = slurp(path, NULL);
+    assert_string_equal(t, "one\n");            /* not visible before the rename */
+    free(t);
+    afile_abort(&a);
+    t = slurp(path, NULL);
+    assert_string_equal(t, "one\n");
+    free(t);
+
+    assert_int_equal(afile_open(&a, path), 0);
+    fputs("two\n", a.f);
+    assert_int_equal(afile_commit(&a), 0);
+    t = slurp(path, NULL);
+    assert_string_equal(t, "two\n");
+    free(t);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+
+    /* The link is replaced, never missing. */
+    snprintf(link, sizeof link, "%s/latest", dir);
+    assert_int_equal(afile_symlink("first", link), 0);
+    assert_int_equal(afile_symlink("second", link), 0);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_string_equal(target, "second");
+    /* Never over a real folder. */
+    snprintf(link, sizeof link, "%s/folder", dir);
+    assert_int_equal(mkdir(link, 0755), 0);
+    assert_int_equal(afile_symlink("x", link), -EISDIR);
+    /* A folder that does not exist. */
+    snprintf(path, sizeof path, "%s/missing/a.csv", dir);
+    assert_int_equal(afile_write(path, "x", 1), -ENOENT);
+    assert_no_temp_files(dir);
+    rm_rf(dir);
+}
+
+static void test_shuffle(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    unsigned a[N], b[N], c[N];
+    for (unsigned k = 0; k < N; k++)
+        a[k] = b[k] = c[k] = k;
+    sweep_shuffle(a, N, 42);
+    sweep_shuffle(b, N, 42);
+    sweep_shuffle(c, N, 43);
+    assert_memory_equal(a, b, sizeof a);        /* the seed decides the order */
+    assert_memory_not_equal(a, c, sizeof a);
+    bool seen[N] = { false };
+    unsigned fixed = 0;
+    for (unsigned k = 0; k < N; k++) {
+        assert_true(a[k] < N);
+        assert_false(seen[a[k]]);
+        seen[a[k]] = true;
+        fixed += a[k] == k;
+    }
+    assert_true(fixed < N / 4);                 /* actually shuffled */
+    uint64_t s1 = 7, s2 = 7;
+    assert_true(sweep_splitmix64(&s1) == sweep_splitmix64(&s2));
+    /* splitmix64's published first output for state 0. */
+    uint64_t s0 = 0;
+    assert_true(sweep_splitmix64(&s0) == 0xe220a8397b1dcdafULL);
+}
+
+/* ---- the sweep end to end ---- */
+
+/* The rows the test profile must produce, from the same registries as the binary's. */
+static void check_summary(const char *dir, const struct sweep_plan *plan, unsigned runs,
+                          bool complete)
+{
+    char *text = slurp_in(dir, "summary.csv");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    assert_int_equal(nl, plan->ncells + 1);
+    assert_string_equal(lines[0], sweep_summary_header);
+    unsigned partial_rows = 0;
+    for (size_t k = 0; k < plan->ncells; k++) {
+        const struct sweep_cell *c = &plan->cells[k];
+        char *f[40];
+        int n = csv_split(lines[k + 1], f, 40);
+        assert_int_equal(n, 22);
+        assert_string_equal(f[0], c->workload);
+        assert_string_equal(f[1], c->io ? "io" : "cpu");
+        assert_string_equal(f[2], c->model);
+        assert_string_equal(f[3], sweep_part_name(c->part));
+        assert_int_equal(atoi(f[4]), c->tasks);
+        assert_int_equal(atoi(f[5]), c->concurrency);
+        unsigned ok = (unsigned)atoi(f[6]), total = (unsigned)atoi(f[7]);
+        assert_true(ok <= total && total <= runs);
+        if (complete) {
+            if (ok != runs)
+                fail_msg("%s x %s (%s, n=%u): %u of %u runs ok", c->workload, c->model, f[3],
+                         c->tasks, ok, runs);
+            double min = atof(f[8]), med = atof(f[9]), max = atof(f[10]);
+            assert_true(min > 0 && min <= med && med <= max && max < 10);
+            bool has_single = false;
+            for (size_t j = 0; j < plan->ncells; j++)
+                has_single |= strcmp(plan->cells[j].model, "single") == 0 &&
+                              strcmp(plan->cells[j].workload, c->workload) == 0 &&
+                              plan->cells[j].tasks == c->tasks &&
+                              strcmp(plan->cells[j].args, c->args) == 0;
+            if (strcmp(c->model, "single") == 0)
+                assert_string_equal(f[12], "1");
+            else if (has_single)
+                assert_true(atof(f[12]) > 0);
+            else
+                assert_string_equal(f[12], "");         /* no single to compare with */
+            if (strcmp(c->workload, "sleep") == 0) {
+                /* 1 ms sleeps: the ideal is whole milliseconds, the efficiency at most ~1. */
+                double ideal = atof(f[13]);
+                assert_true(ideal >= 0.001);
+                assert_true(fabs(ideal * 1000 - round(ideal * 1000)) < 1e-6);
+                assert_true(atof(f[14]) > 0 && atof(f[14]) < 1.2);
+            } else {
+                assert_string_equal(f[13], "");
+                assert_string_equal(f[14], "");
+            }
+            assert_true(atof(f[16]) > 0);       /* max_rss_kb */
+            assert_true(fabs(atof(f[21]) - med * 1e6 / c->tasks) < 0.01);
+        } else if (total < runs) {
+            partial_rows++;
+        }
+        free_fields(f, n);
+    }
+    if (!complete)
+        assert_true(partial_rows > 0);
+    free(lines);
+    free(text);
+}
+
+/* Every line of runs.jsonl parses; returns the number of lines, counts runs by status. */
+static size_t check_jsonl(const char *dir, uint64_t seed, unsigned *ok, unsigned *interrupted)
+{
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    *ok = *interrupted = 0;
+    for (size_t k = 0; k < nl; k++) {
+        char err[128];
+        struct json_value *v = json_parse(lines[k], strlen(lines[k]), err, sizeof err);
+        if (!v)
+            fail_msg("runs.jsonl line %zu: %s", k + 1, err);
+        assert_true(jnum(v, "seed") == (double)seed);
+        const struct json_value *argv = json_get(v, "argv");
+        assert_true(argv && argv->type == JSON_ARRAY && argv->n >= 8);
+        assert_string_equal(argv->items[1].string, "run");
+        assert_string_equal(argv->items[argv->n - 1].string, "--json");
+        const char *st = jstr(v, "status");
+        const struct json_value *rec = json_get(v, "record");
+        assert_non_null(rec);
+        if (strcmp(st, "ok") == 0) {
+            (*ok)++;
+            assert_int_equal(rec->type, JSON_OBJECT);
+            assert_string_equal(jstr(rec, "workload"), jstr(v, "workload"));
+            assert_string_equal(jstr(rec, "model"), jstr(v, "model"));
+            assert_true(jnum(rec, "tasks") == jnum(v, "tasks"));
+            assert_true(jbool(rec, "verified"));
+        } else if (strcmp(st, "interrupted") == 0) {
+            (*interrupted)++;
+        }
+        json_free(v);
+    }
+    free(lines);
+    free(text);
+    return nl;
+}
+
+static void check_timeline(const char *dir, const struct sweep_plan *plan)
+{
+    char *text = slurp_in(dir, "timeline.csv");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    assert_string_equal(lines[0], "workload,model,task,start_s,end_s,status");
+    unsigned tasks = 0;
+    for (size_t k = 0; k < plan->ncells; k++)
+        if (plan->cells[k].part == SWEEP_TIMELINE)
+            tasks += plan->cells[k].tasks;
+    assert_true(tasks > 0);
+    /* The timeline cells, plus single (its own or the headline's). */
+    assert_true(nl - 1 >= tasks);
+    for (size_t k = 1; k < nl; k++) {
+        char *f[8];
+        int n = csv_split(lines[k], f, 8);
+        assert_int_equal(n, 6);
+        assert_true(atof(f[3]) >= 0 && atof(f[4]) >= atof(f[3]));
+        assert_string_equal(f[5], "ok");
+        free_fields(f, n);
+    }
+    free(lines);
+    free(text);
+}
+
+static void test_sweep_test_profile(void **state)
+{
+    (void)state;
+    char out[64], dir[4096], err[128];
+    struct cb_out o;
+    struct sweep_plan plan;
+    make_tmpdir(out, sizeof out);
+    assert_int_equal(sweep_plan_build("test", 2, cli_online_cpus(), &plan, err, sizeof err), 0);
+    assert_true(plan.ncells >= 20);
+
+    cb_run(&o, "sweep", "--profile", "test", "--out", out, "--seed", "4242", NULL);
+    if (o.status != 0)
+        fail_msg("sweep exited %d: %s", o.status, o.err);
+    assert_true(o.seconds < 60);
+    assert_non_null(strstr(o.err, "estimated duration"));
+    assert_non_null(strstr(o.err, "cells"));
+    latest_dir(out, dir, sizeof dir);
+    assert_non_null(strstr(o.out, dir + strlen(out) + 1));   /* prints the folder */
+    assert_int_equal(cb_count_children(), 0);
+
+    check_summary(dir, &plan, 2, true);
+    unsigned ok, intr;
+    size_t n = check_jsonl(dir, 4242, &ok, &intr);
+    assert_int_equal(n, plan.ncells * 3);       /* a warm-up and 2 runs per cell */
+    assert_int_equal(ok, n);
+
+    char *text = slurp_in(dir, "runs.csv");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    assert_string_equal(lines[0], "workload,model,part,tasks,concurrency,run,wall_s,ok");
+    assert_int_equal(nl - 1, plan.ncells * 2);
+    for (size_t k = 1; k < nl; k++) {
+        char *f[10];
+        int c = csv_split(lines[k], f, 10);
+        assert_int_equal(c, 8);
+        assert_true(atoi(f[5]) == 1 || atoi(f[5]) == 2);
+        assert_string_equal(f[7], "1");
+        assert_true(atof(f[6]) > 0);
+        free_fields(f, c);
+    }
+    free(lines);
+    free(text);
+
+    check_timeline(dir, &plan);
+
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_false(jbool(m, "partial"));
+    assert_true(jnum(m, "seed") == 4242);
+    assert_string_equal(jstr(m, "profile"), "test");
+    assert_true(jnum(m, "runs_ok") == plan.ncells * 2);
+    assert_true(jnum(m, "runs_not_ok") == 0);
+    assert_true(jnum(m, "duration_s") > 0);
+    assert_true(jnum(m, "estimated_s") > 0);
+    bool hyperfine = json_get(json_get(m, "tools"), "hyperfine")->type == JSON_STRING;
+    json_free(m);
+
+    if (hyperfine) {
+        /* One JSON file per headline cell, as hyperfine wrote it, and hyperfine.csv. */
+        unsigned headline = 0;
+        for (size_t k = 0; k < plan.ncells; k++) {
+            const struct sweep_cell *c = &plan.cells[k];
+            char name[256];
+            if (c->part != SWEEP_HEADLINE)
+                continue;
+            headline++;
+            snprintf(name, sizeof name, "hyperfine/%s-%s.json", c->workload, c->model);
+            struct json_value *h = parse_file(dir, name);
+            const struct json_value *res = json_get(h, "results");
+            assert_true(res && res->type == JSON_ARRAY && res->n == 1);
+            const struct json_value *times = json_get(&res->items[0], "times");
+            assert_true(times && times->n == 2);
+            assert_true(jnum(&res->items[0], "mean") > 0);
+            json_free(h);
+        }
+        text = slurp_in(dir, "hyperfine.csv");
+        lines = lines_of(text, &nl);
+        assert_int_equal(nl - 1, headline);
+        free(lines);
+        free(text);
+    }
+    assert_no_temp_files(dir);
+    assert_no_temp_files(out);
+    cb_out_free(&o);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+}
+
+/* Runs that fail, crash and hang are recorded as such, the sweep goes on, and exits 1. */
+static void test_sweep_faults(void **state)
+{
+    (void)state;
+    char out[64], dir[4096];
+    struct cb_out o;
+    make_tmpdir(out, sizeof out);
+    cb_run(&o, "sweep", "--profile", "test-faults", "--out", out, "--seed", "1",
+           "--run-timeout", "1", NULL);
+    if (o.status != 1)
+        fail_msg("sweep exited %d: %s", o.status, o.err);
+    assert_true(o.seconds < 30);
+    assert_int_equal(cb_count_children(), 0);
+    latest_dir(out, dir, sizeof dir);
+
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    assert_int_equal(nl, 8);                    /* 4 cells x (warm-up + 1 run) */
+    unsigned seen_ok = 0, seen_failed = 0, seen_crashed = 0, seen_timeout = 0;
+    for (size_t k = 0; k < nl; k++) {
+        char err[128];
+        struct json_value *v = json_parse(lines[k], strlen(lines[k]), err, sizeof err);
+        assert_non_null(v);
+        const char *st = jstr(v, "status");
+        seen_ok += strcmp(st, "ok") == 0;
+        seen_failed += strcmp(st, "failed") == 0;
+        if (strcmp(st, "crashed") == 0) {
+            seen_crashed++;
+            assert_string_equal(jstr(v, "signal"), strsignal(SIGSEGV));
+        }
+        if (strcmp(st, "timeout") == 0) {
+            seen_timeout++;
+            assert_true(jbool(v, "timed_out"));
+            assert_true(jnum(v, "elapsed_s") < 5);
+        }
+        json_free(v);
+    }
+    assert_int_equal(seen_ok, 2);
+    assert_int_equal(seen_failed, 2);
+    assert_int_equal(seen_crashed, 2);
+    assert_int_equal(seen_timeout, 2);
+    free(lines);
+    free(text);
+
+    /* Only the working cell has statistics; the others count their run. */
+    text = slurp_in(dir, "summary.csv");
+    lines = lines_of(text, &nl);
+    assert_int_equal(nl, 5);
+    unsigned with_median = 0;
+    for (size_t k = 1; k < nl; k++) {
+        char *f[40];
+        int n = csv_split(lines[k], f, 40);
+        assert_int_equal(n, 22);
+        assert_string_equal(f[7], "1");
+        with_median += f[9][0] != '\0';
+        assert_string_equal(f[6], f[9][0] ? "1" : "0");
+        free_fields(f, n);
+    }
+    assert_int_equal(with_median, 1);
+    free(lines);
+    free(text);
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_true(jnum(m, "runs_not_ok") == 3);
+    assert_false(jbool(m, "partial"));
+    json_free(m);
+    cb_out_free(&o);
+    rm_rf(out);
+}
+
+/* Start the binary with argv in the background, stdout/stderr into files in dir. */
+static pid_t start_bg(char *const argv[], const char *dir)
+{
+    char path[256];
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        snprintf(path, sizeof path, "%s/stdout", dir);
+        int fo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        snprintf(path, sizeof path, "%s/stderr", dir);
+        int fe = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fi = open("/dev/null", O_RDONLY);
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(cb_path(), argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait for pid at most `limit` seconds; returns its exit code (128 + signal), or -1. */
+static int wait_for(pid_t pid, double limit)
+{
+    double until = clock_now() + limit;
+    int st;
+    while (clock_now() < until) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static void interrupt_sweep(int sig)
+{
+    char out[64], logs[64], dir[4096], err[128];
+    struct sweep_plan plan;
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    assert_int_equal(sweep_plan_build("test", 40, cli_online_cpus(), &plan, err, sizeof err),
+                     0);
+    char *argv[] = { (char *)cb_path(), "sweep", "--profile", "test", "--runs", "40", "--out",
+                     out, "--seed", "99", NULL };
+    pid_t pid = start_bg(argv, logs);
+    /* Wait until runs are under way (the results folder exists), then about a second more. */
+    double until = clock_now() + 20;
+    DIR *d;
+    for (;;) {
+        struct dirent *e;
+        bool found = false;
+        assert_true(clock_now() < until);
+        if ((d = opendir(out))) {
+            while ((e = readdir(d)))
+                found |= e->d_name[0] >= '0' && e->d_name[0] <= '9';
+            closedir(d);
+        }
+        if (found)
+            break;
+        usleep(20000);
+    }
+    usleep(1000000);
+    assert_int_equal(kill(pid, sig), 0);
+    int code = wait_for(pid, 10);
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", logs);
+    char *log = slurp(path, NULL);
+    if (code != 130)
+        fail_msg("sweep exited %d after signal %d: %s", code, sig, log);
+    /* Nothing left running: neither the run it was in nor anything that run started. */
+    assert_int_equal(cb_count_children(), 0);
+    assert_non_null(strstr(log, "INTERRUPTED"));
+    free(log);
+
+    latest_dir(out, dir, sizeof dir);
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_true(jbool(m, "partial"));
+    assert_string_equal(jstr(m, "interrupted_by"), sig == SIGINT ? "SIGINT" : "SIGTERM");
+    unsigned done = (unsigned)jnum(m, "runs_ok");
+    assert_true(done > 0 && done < plan.ncells * 40);
+    assert_true(jnum(m, "runs_not_ok") == 0);
+    json_free(m);
+    char *partial = slurp_in(dir, "PARTIAL");
+    assert_non_null(strstr(partial, "interrupted"));
+    free(partial);
+
+    check_summary(dir, &plan, 40, false);
+    unsigned ok, intr;
+    size_t n = check_jsonl(dir, 99, &ok, &intr);
+    assert_true(intr <= 1);                     /* the run in flight, if any */
+    assert_true(n >= ok + intr);
+    char *text = slurp_in(dir, "runs.csv");
+    size_t nl;
+    char **lines = lines_of(text, &nl);
+    assert_int_equal(nl - 1, done);             /* every completed measured run */
+    free(lines);
+    free(text);
+    assert_no_temp_files(dir);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
+static void test_sweep_sigint(void **state)
+{
+    (void)state;
+    interrupt_sweep(SIGINT);
+}
+
+static void test_sweep_sigterm(void **state)
+{
+    (void)state;
+    interrupt_sweep(SIGTERM);
+}
+
+static void test_sweep_usage(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "huge", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "unknown profile 'huge'"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--runs", "0", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "--runs"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--seed", "-3", NULL);
+    assert_int_equal(o.status, 2);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "extra", NULL);
+    assert_int_equal(o.status, 2);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--help", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "--profile"));
+    cb_out_free(&o);
+    /* A results folder that cannot be created: exit 3, nothing run. */
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/proc/no/such/place", NULL);
+    assert_int_equal(o.status, 3);
+    cb_out_free(&o);
+}
+
+/* The plan names every pair: nothing in the default and quick profiles is skipped once all
+ * workloads and models are registered, and the quick profile covers all of them. */
+static void test_plans(void **state)
+{
+    (void)state;
+    struct sweep_plan plan;
+    char err[128];
+    const char *names[] = { "default", "quick" };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sweep_plan_build(names[k], 0, 2, &plan, err, sizeof err), 0);
+        unsigned headline = 0, pairs_seen = 0;
+        for (size_t i = 0; i < plan.ncells; i++) {
+            const struct sweep_cell *c = &plan.cells[i];
+            headline += c->part == SWEEP_HEADLINE;
+            if (c->part == SWEEP_HEADLINE) {
+                assert_int_equal(c->tasks, 16);
+                assert_int_equal(c->concurrency,
+                                 strcmp(c->model, "single") == 0 ? 1 : c->io ? 16 : 2);
+                assert_true(c->hyperfine);
+            }
+            if (c->part == SWEEP_CONCURRENCY)
+                assert_int_equal(c->tasks, c->io ? 64 : 8);
+            if (c->part == SWEEP_OVERHEAD)
+                assert_non_null(strstr(c->args, "--count 0"));
+        }
+        pairs_seen = headline + plan.nskipped;
+        assert_int_equal(pairs_seen, 24);       /* measured or reported as skipped */
+        assert_int_equal(plan.runs, k == 0 ? 5 : 3);
+        sweep_plan_free(&plan);
+    }
+    assert_int_equal(sweep_plan_build("nope", 0, 2, &plan, err, sizeof err), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_csv_roundtrip),
+        cmocka_unit_test(test_metadata_roundtrip),
+        cmocka_unit_test(test_atomic_file),
+        cmocka_unit_test(test_shuffle),
+        cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_sweep_usage),
+        cmocka_unit_test(test_sweep_test_profile),
+        cmocka_unit_test(test_sweep_faults),
+        cmocka_unit_test(test_sweep_sigint),
+        cmocka_unit_test(test_sweep_sigterm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
