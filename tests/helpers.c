@@ -54,7 +54,7 @@ int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig, 
         dup2(devnull, 0);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        execv(cb_path(), argv);
+        execv(argv[0], argv);
         _exit(127);
     }
     close(po[1]);

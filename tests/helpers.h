@@ -20,6 +20,8 @@ struct cb_out {
 const char *cb_path(void);
 /* Run concbench with the given arguments (NULL-terminated), no stdin, capture everything. */
 int cb_run(struct cb_out *o, const char *arg, ...);
+/* The same with a whole argv; argv[0] is the program run (cb_path() for the binary under test,
+ * or a wrapper such as unshare). */
 int cb_runv(struct cb_out *o, char *const argv[]);
 /* The same, sending `sig` to the binary `after` seconds after it started (sig 0: never); when
  * exit_after is given, it receives the seconds from the signal to the end of the output. */

@@ -1,0 +1,280 @@
+/* test_http.c — the http workload in every model the binary offers, against a real server on
+ * loopback: the embedded default, every failure kind, --urls parsing, chunked bodies and
+ * connection reuse. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "workloads/server.h"
+
+#define MAX_MODELS 16
+static char model_names[MAX_MODELS][32];
+static int n_models;
+static pid_t srv_pid;
+static int srv_port;
+static char tmpdir[] = "/tmp/concbench-http-XXXXXX";
+
+static int setup(void **state)
+{
+    struct cb_out o;
+    struct server_config sc = { 0 };
+    char err[256];
+    (void)state;
+    assert_int_equal(cb_run(&o, "list", NULL), 0);
+    char *p = strstr(o.out, "models:\n");
+    assert_non_null(p);
+    p += strlen("models:\n");
+    while (p && *p == ' ' && n_models < MAX_MODELS) {
+        if (sscanf(p, " %31s", model_names[n_models]) == 1)
+            n_models++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    cb_out_free(&o);
+    if (server_spawn(&sc, &srv_pid, &srv_port, err, sizeof err) < 0)
+        fail_msg("server_spawn: %s", err);
+    assert_non_null(mkdtemp(tmpdir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char path[128];
+    (void)state;
+    server_stop(srv_pid, NULL);
+    const char *names[] = { "urls", "empty", "comments", "mixed" };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[k]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    return 0;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* A loopback port nothing listens on: bind one, learn it, close it. */
+static int unused_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static struct json_value *run_json(int want_exit, const char *model, char **extra)
+{
+    char *argv[32];
+    int n = 0;
+    struct cb_out o;
+    argv[n++] = (char *)cb_path();
+    argv[n++] = "run";
+    argv[n++] = "-w";
+    argv[n++] = "http";
+    argv[n++] = "-m";
+    argv[n++] = (char *)model;
+    argv[n++] = "--json";
+    while (*extra && n < 31)
+        argv[n++] = *extra++;
+    argv[n] = NULL;
+    cb_runv(&o, argv);
+    if (o.status != want_exit)
+        fail_msg("%s: exit %d, expected %d; stderr: %s", model, o.status, want_exit, o.err);
+    struct json_value *v = cb_json(&o);
+    cb_out_free(&o);
+    return v;
+}
+
+/* The default target: the embedded server started by the workload itself. */
+static void test_embedded_every_model(void **state)
+{
+    (void)state;
+    for (int m = 0; m < n_models; m++) {
+        char *extra[] = { "-n", "12", "-j", "4", "--sleep-ms", "20", NULL };
+        struct json_value *v = run_json(0, model_names[m], extra);
+        assert_true(jbool(v, "verified"));
+        assert_string_equal(jstr(v, "http_target"), "embedded");
+        assert_int_equal((int)jnum(json_get(v, "http_status"), "200"), 12);
+        assert_int_equal((int)jnum(v, "http_bytes"), 12 * 1024);
+        assert_true(jnum(v, "server_cpu_s") >= 0);
+        /* Every task waited for the server's 20 ms. */
+        const struct json_value *s = json_get(v, "task_start_s"), *e = json_get(v, "task_end_s");
+        for (size_t i = 0; i < s->n; i++)
+            assert_true(e->items[i].number - s->items[i].number >= 0.020);
+        json_free(v);
+        /* The workload stopped its server child: the one child left is this test's server. */
+        assert_int_equal(cb_count_children(), 1);
+    }
+}
+
+/* One batch holding every failure kind; the batch completes and counts each. */
+static void test_failure_kinds_every_model(void **state)
+{
+    char text[1024];
+    (void)state;
+    snprintf(text, sizeof text,
+             "http://127.0.0.1:%d/bytes/100\n"
+             "http://127.0.0.1:%d/status/500\n"
+             "http://127.0.0.1:%d/close\n"
+             "http://127.0.0.1:%d/stall?after=10\n"
+             "http://127.0.0.1:%d/\n"
+             "http://127.0.0.1:%d/status/404\n",
+             srv_port, srv_port, srv_port, srv_port, unused_port(), srv_port);
+    const char *urls = write_file("mixed", text);
+    const char *want[] = { "ok", "failed", "failed", "timeout", "failed", "failed" };
+    for (int m = 0; m < n_models; m++) {
+        char *extra[] = { "-n", "6", "--urls", (char *)urls, "--timeout-ms", "500", NULL };
+        struct json_value *v = run_json(1, model_names[m], extra);
+        const struct json_value *st = json_get(v, "task_status");
+        assert_int_equal(st->n, 6);
+        for (size_t i = 0; i < 6; i++)
+            if (strcmp(st->items[i].string, want[i]) != 0)
+                fail_msg("%s: task %zu is %s, expected %s", model_names[m], i,
+                         st->items[i].string, want[i]);
+        const struct json_value *k = json_get(v, "error_kinds");
+        assert_int_equal((int)jnum(k, "HTTP 500"), 1);
+        assert_int_equal((int)jnum(k, "HTTP 404"), 1);
+        assert_int_equal((int)jnum(k, "closed without reply"), 1);
+        assert_int_equal((int)jnum(k, "timeout"), 1);
+        assert_int_equal((int)jnum(k, "connection refused"), 1);
+        assert_int_equal((int)jnum(v, "errors"), 5);
+        assert_false(jbool(v, "verified"));
+        assert_int_equal((int)jnum(json_get(v, "http_status"), "500"), 1);
+        json_free(v);
+    }
+}
+
+/* A name that does not resolve, in a network namespace of its own so that no query leaves this
+ * machine (the lookup fails at once: the namespace has no route). Needs root for unshare. */
+static void test_dns_failure_every_model(void **state)
+{
+    (void)state;
+    if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
+        print_message("skipped: needs root and unshare(1) for a private network namespace\n");
+        skip();
+    }
+    for (int m = 0; m < n_models; m++) {
+        char *argv[] = { "/usr/bin/unshare", "--net", (char *)cb_path(), "run", "-w", "http",
+                         "-m", model_names[m], "-n", "2", "--url",
+                         "http://no-such-host.invalid/", "--timeout-ms", "5000", "--json", NULL };
+        struct cb_out o;
+        cb_runv(&o, argv);
+        if (o.status != 1)
+            fail_msg("%s: exit %d; %s", model_names[m], o.status, o.err);
+        struct json_value *v = cb_json(&o);
+        assert_int_equal((int)jnum(json_get(v, "error_kinds"), "DNS failure"), 2);
+        json_free(v);
+        cb_out_free(&o);
+    }
+}
+
+static void test_urls_file(void **state)
+{
+    char text[512];
+    struct cb_out o;
+    (void)state;
+    snprintf(text, sizeof text,
+             "# two URLs, with comments and blank lines around them\n\n"
+             "   http://127.0.0.1:%d/bytes/10   \n"
+             "\t\n# another comment\n"
+             "http://127.0.0.1:%d/bytes/20\n",
+             srv_port, srv_port);
+    const char *urls = write_file("urls", text);
+    char *extra[] = { "-n", "5", "--urls", (char *)urls, NULL };
+    struct json_value *v = run_json(0, "single", extra);
+    assert_int_equal((int)jnum(v, "http_bytes"), 10 + 20 + 10 + 20 + 10);   /* line i mod 2 */
+    assert_string_equal(jstr(v, "http_target"), "user");
+    json_free(v);
+
+    /* Usage errors: empty, only comments, unreadable, both --url and --urls. */
+    const char *empty = write_file("empty", "");
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "--urls", empty, NULL), 2);
+    assert_non_null(strstr(o.err, "has no URL"));
+    cb_out_free(&o);
+    const char *comments = write_file("comments", "# nothing\n\n   \n");
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "--urls", comments, NULL), 2);
+    cb_out_free(&o);
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "--urls",
+                            "/nonexistent/urls.txt", NULL), 2);
+    assert_non_null(strstr(o.err, "/nonexistent/urls.txt"));
+    cb_out_free(&o);
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "--urls", urls, "--url",
+                            "http://127.0.0.1:1/", NULL), 2);
+    cb_out_free(&o);
+}
+
+/* Chunked transfer encoding from a server the user names (our server started apart). */
+static void test_chunked(void **state)
+{
+    char url[128];
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/5000?chunked=1", srv_port);
+    for (int m = 0; m < n_models; m++) {
+        char *extra[] = { "-n", "4", "--url", url, NULL };
+        struct json_value *v = run_json(0, model_names[m], extra);
+        assert_true(jbool(v, "verified"));
+        assert_int_equal((int)jnum(v, "http_bytes"), 4 * 5000);
+        json_free(v);
+    }
+}
+
+/* Keep-alive: how many connections each model opens for 10 requests with -j 2. */
+static void test_connection_reuse(void **state)
+{
+    char url[128];
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/64", srv_port);
+    for (int m = 0; m < n_models; m++) {
+        const char *mn = model_names[m];
+        char *extra[] = { "-n", "10", "-j", "2", "--url", url, NULL };
+        struct json_value *v = run_json(0, mn, extra);
+        unsigned connects = (unsigned)jnum(v, "http_connects");
+        json_free(v);
+        if (strcmp(mn, "single") == 0)
+            assert_int_equal(connects, 1);
+        else if (strcmp(mn, "threads") == 0 || strcmp(mn, "processes") == 0)
+            assert_int_equal(connects, 10);     /* a handle per task */
+        else
+            assert_true(connects >= 1 && connects <= 2);    /* per worker / the multi's cache */
+
+        char *fresh[] = { "-n", "10", "-j", "2", "--url", url, "--no-reuse", NULL };
+        v = run_json(0, mn, fresh);
+        assert_int_equal((int)jnum(v, "http_connects"), 10);
+        assert_false(jbool(v, "http_reuse"));
+        json_free(v);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_every_model),
+        cmocka_unit_test(test_failure_kinds_every_model),
+        cmocka_unit_test(test_dns_failure_every_model),
+        cmocka_unit_test(test_urls_file),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_connection_reuse),
+    };
+    return cmocka_run_group_tests_name("http", tests, setup, teardown);
+}
