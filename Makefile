@@ -98,9 +98,10 @@ bench: deps
 
 # make plots: redraw the charts (gnuplot, plots/*.gp) and report.md of results/latest (or
 # RESULTS=DIR) without running any benchmark; prints the report's path and its findings.
+# PUBLISH=docs also refreshes docs/io-vs-cpu.png and docs/results.md (README.md's figures).
 RESULTS ?= results/latest
 plots: $(BIN)/concbench
-	@$(BIN)/concbench report --plots plots $(RESULTS)
+	@$(BIN)/concbench report --plots plots $(if $(PUBLISH),--publish $(PUBLISH)) $(RESULTS)
 
 # libFuzzer on the HTTP request parser (clang; scripts/fuzz-deps.sh installs what is missing).
 # New inputs go to $(BUILD)-fuzz/corpus; a crash lands in tests/fuzz/http_parse_regress/, which
