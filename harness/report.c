@@ -88,6 +88,11 @@ static int slurp(const char *path, char **text, size_t *len)
 /* "1.23 s", "45 ms", "3.4 ms", "120 µs" — a duration a reader takes in at a glance. */
 static const char *fmt_time(double s, char *buf, size_t len)
 {
+    if (s < 0 && len > 1) {
+        buf[0] = '-';
+        fmt_time(-s, buf + 1, len - 1);
+        return buf;
+    }
     if (!isfinite(s))
         snprintf(buf, len, "?");
     else if (s >= 100)
@@ -1306,6 +1311,55 @@ static void md_cell_row(const struct report_cell *x, FILE *f)
     }
 }
 
+/* The headline grid at a glance: one row a model, one column a workload, median and speed-up. */
+static void md_headline_grid(const struct report_data *d, FILE *f)
+{
+    const char *ws[8];
+    size_t nw = workloads(d, "", ws, 8);
+    static const char *const models[] = { "single", "threads", "thread-pool", "processes",
+                                          "process-pool", "async" };
+    char a[32], cnt[32];
+    if (!has_part(d, NULL, "headline"))
+        return;
+    fprintf(f, "| model |");
+    for (size_t k = 0; k < nw; k++) {
+        const struct report_cell *c = find_cell(d, ws[k], "single", "headline");
+        for (size_t i = 0; !c && i < d->ncells; i++)
+            if (is(d->cells[i].workload, ws[k]) && is(d->cells[i].part, "headline"))
+                c = &d->cells[i];
+        if (c)
+            fprintf(f, " %s (%s, %s tasks) |", ws[k], is(c->kind, "io") ? "I/O" : "CPU",
+                    fmt_count(c->tasks, cnt, sizeof cnt));
+        else
+            fprintf(f, " %s |", ws[k]);
+    }
+    fprintf(f, "\n|---|");
+    for (size_t k = 0; k < nw; k++)
+        fprintf(f, "---:|");
+    fprintf(f, "\n");
+    for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
+        bool any = false;
+        for (size_t k = 0; k < nw; k++)
+            any |= find_cell(d, ws[k], models[m], "headline") != NULL;
+        if (!any)
+            continue;
+        fprintf(f, "| %s |", models[m]);
+        for (size_t k = 0; k < nw; k++) {
+            const struct report_cell *c = find_cell(d, ws[k], models[m], "headline");
+            if (!c)
+                fprintf(f, " – |");
+            else if (isfinite(c->speedup))
+                fprintf(f, " %s (%.1fx%s) |", fmt_time(c->median_s, a, sizeof a), c->speedup,
+                        isfinite(c->cv) && c->cv > NOISY_CV ? ", noisy" : "");
+            else
+                fprintf(f, " %s |", fmt_time(c->median_s, a, sizeof a));
+        }
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\nMedian wall time of the batch, and in brackets the speed-up over single; "
+               "\"noisy\": the runs varied by more than %.0f %% (CV).\n\n", NOISY_CV * 100);
+}
+
 static void md_hyperfine(const struct report_data *d, FILE *f)
 {
     char a[32], b[32], c[32];
@@ -1317,11 +1371,25 @@ static void md_hyperfine(const struct report_data *d, FILE *f)
     }
     fprintf(f, "The in-process time runs from the first task's dispatch to the last result; "
                "hyperfine times the whole `concbench run` process, so the difference is process "
-               "start-up, set-up (corpus, server, library init) and exit.\n\n");
+               "start-up, set-up (corpus, server, library init) and exit. The two were measured "
+               "at different moments: a difference below zero is noise.\n\n");
     fprintf(f, "| workload | model | in-process median | hyperfine median | difference | hyperfine runs |\n");
     fprintf(f, "|---|---|---:|---:|---:|---:|\n");
-    for (size_t i = 0; i < d->nhf; i++) {
-        const struct report_hf *h = &d->hf[i];
+    /* In the order of the summary's workloads, then of the models. */
+    const char *ws[8];
+    size_t nw = workloads(d, "", ws, 8);
+    size_t order[256], no = 0;
+    for (size_t k = 0; k <= nw; k++)
+        for (int m = 0; m <= 6; m++)
+            for (size_t i = 0; i < d->nhf && no < 256; i++) {
+                size_t w;
+                for (w = 0; w < nw && !is(ws[w], d->hf[i].workload); w++)
+                    ;
+                if (w == k && model_rank(d->hf[i].model) == m)
+                    order[no++] = i;
+            }
+    for (size_t o = 0; o < no; o++) {
+        const struct report_hf *h = &d->hf[order[o]];
         const struct report_cell *x = find_cell(d, h->workload, h->model, "headline");
         double hm = isfinite(h->median_s) ? h->median_s : h->mean_s;
         fprintf(f, "| %s | %s | %s | %s | %s | %u |\n", h->workload, h->model,
@@ -1452,6 +1520,7 @@ void report_write_markdown(const struct report_data *d, const struct report_char
     fprintf(f, "Every model ran the same batch as single; a bar is single's median time divided by "
                "the model's. Waiting overlaps (I/O-bound: up to the number of tasks in flight); "
                "computing only overlaps up to the number of cores (CPU-bound).\n\n");
+    md_headline_grid(d, f);
 
     const char *ws[8];
     size_t nw = workloads(d, "", ws, 8);
@@ -1488,6 +1557,82 @@ void report_write_markdown(const struct report_data *d, const struct report_char
     md_meta_list(d, "skipped_pairs", "## Pairs left out of the sweep", f);
     fprintf(f, "---\nGenerated by `concbench report` from summary.csv, runs.csv, timeline.csv, "
                "metadata.json and hyperfine/*.json in this folder; `make plots` regenerates it.\n");
+}
+
+/* Write path atomically: into a temporary name beside it, then rename. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return -errno;
+    int rc = 0;
+    if (fwrite(data, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0)
+        rc = -errno ? -errno : -EIO;
+    if (fclose(f) != 0 && !rc)
+        rc = -errno;
+    if (!rc && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+int report_publish(const struct report_data *d, const char *docs, char *err, size_t errlen)
+{
+    char src[4200], dst[4200], *png, *md = NULL;
+    size_t len, mdlen = 0;
+    int rc;
+    snprintf(src, sizeof src, "%s/io-vs-cpu.png", d->dir);
+    if ((rc = slurp(src, &png, &len))) {
+        snprintf(err, errlen, "%s: %s (draw the charts first)", src, strerror(-rc));
+        return rc;
+    }
+    snprintf(dst, sizeof dst, "%s/io-vs-cpu.png", docs);
+    rc = write_atomic(dst, png, len);
+    free(png);
+    if (rc) {
+        snprintf(err, errlen, "%s: %s", dst, strerror(-rc));
+        return rc;
+    }
+    FILE *f = open_memstream(&md, &mdlen);
+    if (!f)
+        return -ENOMEM;
+    char machine[512], findings[5][REPORT_FINDING_LEN], v[256];
+    report_machine_line(d, machine, sizeof machine);
+    fprintf(f, "# concbench results on this machine\n\n"
+               "Generated by `make plots PUBLISH=docs` (`concbench report --publish docs`) from "
+               "the sweep in `%s`", d->dir);
+    if (report_meta(d, "profile", v, sizeof v))
+        fprintf(f, " (profile `%s`", v);
+    if (report_meta(d, "date", v, sizeof v))
+        fprintf(f, ", %s", v);
+    if (report_meta(d, "profile", v, sizeof v))
+        fprintf(f, ")");
+    fprintf(f, "; do not edit by hand. Machine: %s.\n\n", machine);
+    const char *busy_w = NULL;
+    double busy = single_busy(d, &busy_w);
+    if (isfinite(busy) && busy < BUSY_BELOW)
+        fprintf(f, "> **Warning: the machine was busy during this sweep** (single on %s got %.0f %% "
+                   "of a core); CPU-bound speed-ups are understated.\n\n", busy_w, busy * 100);
+    fprintf(f, "![speed-up over single per model, I/O-bound and CPU-bound](io-vs-cpu.png)\n\n");
+    size_t nf = report_findings(d, findings, 5);
+    for (size_t k = 0; k < nf; k++)
+        fprintf(f, "%zu. %s\n", k + 1, findings[k]);
+    fprintf(f, "\n## The headline grid\n\n");
+    md_headline_grid(d, f);
+    md_hyperfine(d, f);
+    if (fclose(f) != 0) {
+        free(md);
+        return -ENOMEM;
+    }
+    snprintf(dst, sizeof dst, "%s/results.md", docs);
+    rc = write_atomic(dst, md, mdlen);
+    free(md);
+    if (rc)
+        snprintf(err, errlen, "%s: %s", dst, strerror(-rc));
+    return rc;
 }
 
 /* ---------------------------------------------------------------- the command */
@@ -1527,13 +1672,15 @@ static void find_plots_dir(const char *given, char *buf, size_t len)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: concbench report [--plots DIR] [--no-charts] DIR\n\n"
+    fprintf(f, "usage: concbench report [--plots DIR] [--no-charts] [--publish DOCS] DIR\n\n"
                "Reads a sweep's results folder DIR (summary.csv; runs.csv, timeline.csv,\n"
                "metadata.json, runs.jsonl, hyperfine/*.json when present), draws its charts\n"
                "with gnuplot as PNG and SVG into DIR, writes DIR/report.md, and prints the\n"
                "report's path and its findings.\n\n"
                "  --plots DIR    the gnuplot scripts (default: plots/ beside the binary's folder)\n"
-               "  --no-charts    write report.md only\n");
+               "  --no-charts    write report.md only\n"
+               "  --publish DOCS also copy the headline chart to DOCS/io-vs-cpu.png and write\n"
+               "                 DOCS/results.md (findings and headline tables, for README.md)\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -1541,10 +1688,11 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {
         { "plots", required_argument, NULL, 'p' },
         { "no-charts", no_argument, NULL, 'n' },
+        { "publish", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *plots = NULL;
+    const char *plots = NULL, *publish = NULL;
     bool charts = true;
     int c;
     optind = 1;
@@ -1556,6 +1704,9 @@ int cmd_report(int argc, char **argv)
             break;
         case 'n':
             charts = false;
+            break;
+        case 'P':
+            publish = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -1602,6 +1753,14 @@ int cmd_report(int argc, char **argv)
         return EXIT_ENV;
     }
 
+    if (publish) {
+        if (report_publish(&d, publish, err, sizeof err) != 0) {
+            fprintf(stderr, "concbench report: --publish: %s\n", err);
+            failed++;
+        } else {
+            printf("published: %s/results.md and %s/io-vs-cpu.png\n", publish, publish);
+        }
+    }
     char findings[5][REPORT_FINDING_LEN];
     size_t nf = report_findings(&d, findings, 5);
     printf("report: %s\n", path);

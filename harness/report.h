@@ -85,6 +85,11 @@ int report_draw_charts(const struct report_data *d, const char *plots_dir, FILE 
 void report_write_markdown(const struct report_data *d, const struct report_charts *charts,
                            FILE *f);
 
+/* For README.md: copy d->dir/io-vs-cpu.png into docs/ and write docs/results.md (the machine,
+ * findings, headline grid and hyperfine table, generated: never hand-typed). Both files appear
+ * whole (temporary name, then rename). Returns 0 or -errno with a message in err. */
+int report_publish(const struct report_data *d, const char *docs, char *err, size_t errlen);
+
 /* Run one gnuplot script: gnuplot -c script args... with stdin from /dev/null, stdout discarded
  * and stderr captured into err (NUL-terminated, truncated to errlen). Returns gnuplot's exit
  * code, or -errno when it could not be started. Main thread (or any thread that may fork). */

@@ -215,6 +215,7 @@ static void test_report_command(void **state)
     snprintf(path, sizeof path, "%s/report.md", dir);
     char *md = read_file(path, NULL);
     assert_non_null(md);
+    assert_null(strstr(md, "machine was busy"));    /* the fixture's single got a whole core */
     assert_non_null(strstr(md, "Fixture CPU 2.0GHz"));                 /* the machine */
     assert_non_null(strstr(md, "![speed-up over single"));             /* the headline chart */
     assert_non_null(strstr(md, "](io-vs-cpu.png)"));
@@ -231,6 +232,25 @@ static void test_report_command(void **state)
     snprintf(path, sizeof path, "%s/.report.md.tmp", dir);
     assert_int_equal(access(path, F_OK), -1);
     cb_out_free(&o);
+
+    /* --publish: the headline PNG and a generated results.md for README.md. */
+    char docs[64];
+    make_tmpdir(docs, sizeof docs);
+    cb_run(&o, "report", "--no-charts", "--publish", docs, dir, NULL);
+    if (o.status != 0)
+        fail_msg("report --publish: exit %d, stderr: %s", o.status, o.err);
+    snprintf(path, sizeof path, "%s/io-vs-cpu.png", docs);
+    expect_file(path, 10000, png_magic);
+    snprintf(path, sizeof path, "%s/results.md", docs);
+    md = read_file(path, NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "do not edit by hand"));
+    assert_non_null(strstr(md, "| model | sleep (I/O, 16 tasks) | http (I/O, 16 tasks) |"));
+    assert_non_null(strstr(md, "| async | 102 ms (16.0x) | 51 ms (15.9x) |"));
+    assert_non_null(strstr(md, "(0.99x)"));     /* async on count, within the findings */
+    free(md);
+    cb_out_free(&o);
+    rm_tree(docs);
     rm_tree(dir);
 }
 
