@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@ struct srv {
     int err_fd;             /* its stderr */
     char url[128];
 };
+
+/* When set, the descriptor limits the next srv_start gives the server. */
+static const struct rlimit *srv_nofile;
 
 /* Start `concbench serve ARGS...` and wait for its URL line. */
 static void srv_start_v(struct srv *s, const char *const *args)
@@ -45,6 +49,8 @@ static void srv_start_v(struct srv *s, const char *const *args)
     if (s->pid == 0) {
         dup2(po[1], 1);
         dup2(pe[1], 2);
+        if (srv_nofile && setrlimit(RLIMIT_NOFILE, srv_nofile) != 0)
+            _exit(126);
         execv(cb_path(), argv);
         _exit(127);
     }
@@ -887,6 +893,40 @@ static void test_signals_end_it(void **state)
     assert_int_equal(srv_stop(&s, SIGINT), 0);
 }
 
+static void test_nofile_raised(void **state)
+{
+    (void)state;
+    struct srv s;
+    const struct rlimit low = { 256, 600 };
+    srv_nofile = &low;
+    srv_start(&s, "--port", "0");
+    srv_nofile = NULL;
+    /* It says the hard limit is below what it wants... */
+    char err[1024];
+    fcntl(s.err_fd, F_SETFL, O_NONBLOCK);
+    ssize_t n = read(s.err_fd, err, sizeof err - 1);
+    err[n > 0 ? n : 0] = '\0';
+    if (!strstr(err, "descriptor limit (RLIMIT_NOFILE) is 600, below the 20000 wanted"))
+        fail_msg("no note on the low hard limit; stderr: %s", err);
+    /* ...and raised its soft limit to it: 400 connections at once, past the 256 it started
+     * with, are all answered. */
+    enum { K = 400 };
+    struct cli *cs[K];
+    for (int k = 0; k < K; k++) {
+        cs[k] = cli_new(s.port);
+        cli_sends(cs[k], "GET /status/200?sleep=200 HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    for (int k = 0; k < K; k++) {       /* all open at once: none closes before the last */
+        struct resp r;
+        cli_response(cs[k], &r, false);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    for (int k = 0; k < K; k++)
+        cli_free(cs[k]);
+    assert_int_equal(srv_stop(&s, SIGTERM), 0);
+}
+
 static void test_spawn_and_stop(void **state)
 {
     (void)state;
@@ -937,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_default_bind_is_loopback),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_signals_end_it),
+        cmocka_unit_test(test_nofile_raised),
         cmocka_unit_test(test_spawn_and_stop),
     };
     int failed = cmocka_run_group_tests_name("server", shared, setup_srv, teardown_srv);
