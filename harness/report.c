@@ -1610,7 +1610,16 @@ int report_publish(const struct report_data *d, const char *docs, char *err, siz
         fprintf(f, ", %s", v);
     if (report_meta(d, "profile", v, sizeof v))
         fprintf(f, ")");
-    fprintf(f, "; do not edit by hand. Machine: %s.\n\n", machine);
+    fprintf(f, "; do not edit by hand. Machine: %s.", machine);
+    const struct json_value *cmd = meta_find(d->meta, "command", 0);
+    if (cmd && cmd->type == JSON_ARRAY && cmd->n) {
+        fprintf(f, " The sweep's command: `");
+        for (size_t i = 0; i < cmd->n; i++)
+            if (cmd->items[i].type == JSON_STRING)
+                fprintf(f, "%s%s", i ? " " : "", cmd->items[i].string);
+        fprintf(f, "` (medians of its runs per cell; `make bench` runs it).");
+    }
+    fprintf(f, "\n\n");
     const char *busy_w = NULL;
     double busy = single_busy(d, &busy_w);
     if (isfinite(busy) && busy < BUSY_BELOW)

@@ -64,7 +64,7 @@ do for [g in "1 2 4 5"] {
     }
 }
 set arrow 3 from 3, cores to 5.6, cores nohead lt 9 dt 2 back
-set label 4 sprintf("%d× = %d cores:\nthe CPU limit", cores, cores) at 3.03, cores * 1.22 left font ",10" tc rgb "#404040"
+set label 4 sprintf("%d× = %d cores:\nthe CPU limit", cores, cores) at 3.03, cores * 1.3 left font ",10" tc rgb "#404040"
 set arrow 5 from 0.4, io_n to 3, io_n nohead lt 9 dt 2 back
 set label 5 sprintf("%d× = all %d\ntasks at once", io_n, io_n) at 2.97, io_n * 1.25 right font ",10" tc rgb "#404040"
 
