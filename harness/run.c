@@ -319,6 +319,8 @@ int cmd_run(int argc, char **argv)
     }
 
     struct usage_snapshot before, after;
+    if (p.inject_pct > 0)
+        model_calibrate_inject();
     snapshot(&before);
     p.t0 = clock_now();
     err = event_is_set(&cancel) ? 0 : m->run(w, ctx, &p, results);

@@ -37,6 +37,11 @@ int model_exec_task(const struct workload *w, void *ctx, const struct run_params
 /* The task environment (cancel event, deadline) for a task starting at CLOCK_MONOTONIC `now`. */
 struct task_env model_task_env(const struct run_params *p, double now);
 
+/* Measure the busy loop --inject-overhead-pct uses (under a millisecond), so the overhead is
+ * work proportional to each task's duration rather than clock reads. Call once before the
+ * batch, from the main thread, when p->inject_pct > 0. */
+void model_calibrate_inject(void);
+
 /* Record the end of an async task: end time, status, calibration overhead. Loop thread. */
 void model_finish_task(const struct run_params *p, struct task_result *r, int status);
 
