@@ -20,9 +20,9 @@ enum { ASYNC_WAITING, ASYNC_RUNNING, ASYNC_DONE };
 
 struct async_run;
 
-/* One task, at run->tasks[i]; the `arg` of its done callback. */
+/* One task, at run->tasks[i]; the `arg` of its done callback. Zero until it starts. */
 struct async_task {
-    struct async_run *run;
+    struct async_run *run;      /* set when it starts */
     struct task_env env;        /* stays valid for the whole task, as `start` may keep it */
     struct loop_timer *timeout; /* the per-task timeout, pending while it runs (timeout_s > 0) */
     unsigned char state;        /* ASYNC_WAITING, ASYNC_RUNNING, ASYNC_DONE */
@@ -110,6 +110,7 @@ static double async_start_task(struct async_run *run, unsigned i)
     double now = clock_now();
 
     r->start_s = now - p->t0;
+    t->run = run;
     t->env = model_task_env(p, now);
     t->state = ASYNC_RUNNING;
     run->in_flight++;
@@ -216,8 +217,6 @@ static int async_run(const struct workload *w, void *ctx, const struct run_param
         err = -ENOMEM;
         goto out;
     }
-    for (unsigned i = 0; i < p->tasks; i++)
-        run.tasks[i].run = &run;
     if (p->cancel &&
         (err = loop_fd_add(run.l, event_fd(p->cancel), LOOP_READ | LOOP_NOREF, async_on_cancel,
                            &run)) < 0)
