@@ -6,7 +6,7 @@
 #      too (harness set-up and output included)
 #   3. the executor alone (tests/bench/bench_executor.c): one unchunked submit + result
 #   4. count, 2 tasks of 10^9 additions, -j 2: speed-up of threads and thread-pool over single
-#      (target >= 1.9x)
+#      (target >= 1.9x), the three models' runs interleaved
 # Batch figures are the record's wall_s (CLOCK_MONOTONIC around the model's run; set-up and
 # output outside), read from text output.
 #   usage: scripts/perf-threads.sh [path/to/concbench] [runs]
@@ -81,11 +81,22 @@ for name in submit_result_roundtrip submit_burst_then_results map_chunk1 map_aut
     echo "| \`tests/bench/bench_executor 2\`: $name | $(median <"$tmp/$name") us/task | - |"
 done
 
-measure -w count -m single -n 2 --count 1000000000
-single=$batch
+# Interleaved (single, threads, thread-pool, single, ...) so that a load that comes and goes on
+# a shared machine falls on the three alike.
+: >"$tmp/single"; : >"$tmp/threads"; : >"$tmp/thread-pool"
+i=0
+while [ "$i" -lt "$runs" ]; do
+    for m in single threads thread-pool; do
+        out=$("$bin" run -w count -m "$m" -n 2 --count 1000000000 -j 2) ||
+            { echo "perf-threads: $m failed: $out" >&2; exit 1; }
+        printf '%s\n' "$out" | sed -n 's/.* tasks in \([0-9.]*\) s.*/\1/p' >>"$tmp/$m"
+    done
+    i=$((i + 1))
+done
+single=$(median <"$tmp/single")
 echo "| \`run -w count -m single -n 2 --count 1000000000\` | $single s | - |"
 for m in threads thread-pool; do
-    measure -w count -m "$m" -n 2 --count 1000000000 -j 2
+    batch=$(median <"$tmp/$m")
     echo "| \`run -w count -m $m -n 2 --count 1000000000 -j 2\` | $batch s, $(echo "$single $batch" | awk '{ printf "%.2f", $1 / $2 }')x over single | >= 1.9x |"
 done
 echo
