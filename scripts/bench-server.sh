@@ -2,7 +2,9 @@
 # bench-server.sh — the embedded server's performance, median of RUNS (default 5) runs each:
 #  1. wrk, WRK_THREADS thread(s) (default 1), 100 connections, 10 s, GET /status/200: requests/s;
 #  2. a burst of 1,000 concurrent GET /status/200?sleep=50, one a connection (server_latency):
-#     the p99 and max delay in ms (send to end of response).
+#     the p99 and max delay in ms (send to end of response);
+#  3. wrk --latency with 1,000 connections on /status/200?sleep=50 for 10 s (1,000 requests in
+#     flight all the time): requests/s and wrk's p99 latency.
 # usage: sh scripts/bench-server.sh BIN/concbench PATH/server_latency   (make bench-server)
 set -eu
 bin=${1:-bin/concbench}
@@ -21,7 +23,7 @@ fi
 tmp=$(mktemp -d)
 "$bin" serve --port 0 >"$tmp/url" 2>"$tmp/err" &
 srv=$!
-trap 'kill $srv 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+trap 'kill $srv 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
 i=0
 while [ ! -s "$tmp/url" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 url=$(cat "$tmp/url")
@@ -46,10 +48,28 @@ for r in $(seq "$runs"); do
     echo "$line" | sed 's/.*max_ms=\([0-9.]*\).*/\1/' >>"$tmp/max"
     echo "$line" | sed 's/.*min_ms=\([0-9.]*\).*/\1/' >>"$tmp/min"
 done
+# wrk prints latencies as 50.12ms, 1.02s or 980.00us: into ms.
+to_ms() { awk '{v = $1; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms$/, "", v);
+               else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; printf "%.2f\n", v}'; }
+: >"$tmp/wrk_p99"
+: >"$tmp/wrk_rps"
+for r in $(seq "$runs"); do
+    wrk -t "$wrk_threads" -c 1000 -d "${wrk_seconds}s" --latency "$url/status/200?sleep=50" \
+        >"$tmp/wrks.$r"
+    p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrks.$r" | to_ms)
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrks.$r")
+    errs=$(grep -E "Socket errors|Non-2xx" "$tmp/wrks.$r" | tr '\n' ' ')
+    echo "  wrk -t$wrk_threads -c1000 -d${wrk_seconds}s --latency sleep=50: $rps requests/s," \
+         "p99 $p99 ms $errs"
+    echo "$p99" >>"$tmp/wrk_p99"
+    echo "$rps" >>"$tmp/wrk_rps"
+done
 cpu=$(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$srv/stat")
 echo "median requests/s (wrk, 100 connections): $(median <"$tmp/rps")"
 echo "median of the 1000-request bursts, sleep=50: min $(median <"$tmp/min") ms," \
      "p99 $(median <"$tmp/p99") ms, max $(median <"$tmp/max") ms"
+echo "median of wrk with 1000 connections, sleep=50: $(median <"$tmp/wrk_rps") requests/s," \
+     "p99 $(median <"$tmp/wrk_p99") ms"
 echo "server CPU time over all runs: ${cpu} s"
 kill "$srv"
 wait "$srv" && echo "server exited 0 on SIGTERM"
