@@ -25,7 +25,9 @@ make -s --no-print-directory BUILD="$build" BIN="$bin" "$bin/regress" >&2 || exi
 case $bin in /*) REGRESS_BIN=$bin/regress ;; *) REGRESS_BIN=$(pwd)/$bin/regress ;; esac
 export REGRESS_BIN
 
-sha=$(git rev-parse --short=12 "$rev") || exit 2
+# One commit for the whole experiment, though others may commit meanwhile.
+rev=$(git rev-parse --verify "$rev^{commit}") || exit 2
+sha=$(git rev-parse --short=12 "$rev")
 inj_flagged=0
 aa_flagged=0
 other=0
@@ -69,7 +71,7 @@ ok=1
     echo "- runs that could not run (exit 2): $other"
     echo "- longest gate run: $max_s s (limit 300)"
     echo "- cells per injected run flagged REGRESSED: $(awk -F'\t' '$1=="inject"{printf "%s ", $5}' "$out/runs.tsv")"
-    echo "- cells measured: $(sed -n 's/^| \([a-z0-9-]*\) | .*/\1/p' "$out/inject-1.md" | tr '\n' ' ')"
+    echo "- cells measured: $(sed -n 's/^| \([a-z0-9-]*\) | [0-9].*/\1/p' "$out/inject-1.md" | tr '\n' ' ')"
     skipped=$(sed -n 's/^- \([a-z0-9-]*\): .*/\1/p' "$out/inject-1.md" | tr '\n' ' ')
     echo "- cells skipped or failed: ${skipped:-none}"
     echo
