@@ -2,6 +2,7 @@
  * by the test (port 0), and server_spawn/server_stop. Routes, delays, deterministic bytes,
  * /stall and /close, keep-alive and pipelining, 400/431, idle timeout, binding rules, SIGTERM. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -932,10 +933,30 @@ static void test_spawn_and_stop(void **state)
     (void)state;
     struct server_config cfg = { .port = 0 };
     pid_t pid;
-    int port;
+    int port, p[2];
     char err[256];
+    assert_int_equal(pipe(p), 0);       /* inherited by the fork unless the child closes it */
     assert_int_equal(server_spawn(&cfg, &pid, &port, err, sizeof err), 0);
     assert_true(port > 0 && pid > 0);
+    /* Its own descriptor table: our pipe's write end lives on only here, so closing it gives
+     * EOF at once; the child holds stdio, its listening socket, epoll and signalfd (and for a
+     * moment the pipe it told us the port through). */
+    close(p[1]);
+    struct pollfd pf = { p[0], POLLIN, 0 };
+    assert_int_equal(poll(&pf, 1, 2000), 1);
+    char byte;
+    assert_int_equal(read(p[0], &byte, 1), 0);
+    close(p[0]);
+    char fddir[64];
+    snprintf(fddir, sizeof fddir, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(fddir);
+    assert_non_null(d);
+    int nfd = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        nfd += e->d_name[0] != '.';
+    closedir(d);
+    if (nfd > 7)
+        fail_msg("the server child has %d descriptors open", nfd);
     struct cli *c = cli_new(port);
     for (int k = 0; k < 200; k++) {
         cli_sends(c, "GET /bytes/1000 HTTP/1.1\r\nHost: t\r\n\r\n");
