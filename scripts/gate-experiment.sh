@@ -76,5 +76,30 @@ ok=1
     echo "- cells skipped or failed: ${skipped:-none}"
     echo
     [ "$ok" -eq 1 ] && echo "criteria met" || echo "criteria NOT met"
+    echo
+    echo "Per cell: injected runs that flagged it, and the range the A/A intervals covered:"
+    echo
+    echo "| cell | injected: regressed | A/A: lowest CI end | A/A: highest CI end | A/A verdicts |"
+    echo "|---|---:|---:|---:|---|"
+    awk -F'|' -v n="$n" '
+        /^\| [a-z0-9-]+ \| [0-9]/ {
+            name = $2; gsub(/ /, "", name)
+            ci = $6; gsub(/[][ ]/, "", ci); split(ci, b, ",")
+            verdict = $8; sub(/^ */, "", verdict); sub(/ *\(T.*/, "", verdict); gsub(/\*/, "", verdict)
+            if (!(name in seen)) { seen[name] = 1; order[++k] = name; lo[name] = 99; hi[name] = 0 }
+            if (FILENAME ~ /\/inject-[0-9]+\.md$/) { if (verdict == "REGRESSED") inj[name]++; next }
+            if (b[1] + 0 < lo[name]) lo[name] = b[1] + 0
+            if (b[2] + 0 > hi[name]) hi[name] = b[2] + 0
+            v[name, verdict]++
+        }
+        END {
+            for (i = 1; i <= k; i++) {
+                c = order[i]
+                printf "| %s | %d/%d | %.3f | %.3f | %d no change, %d inconclusive, %d regressed, %d improved |\n",
+                    c, inj[c], n, lo[c], hi[c], v[c, "no change"], v[c, "inconclusive"],
+                    v[c, "REGRESSED"], v[c, "improved"]
+            }
+        }' "$out"/inject-*.md "$out"/aa-*.md
+
 } | tee "$out/summary.md"
 [ "$ok" -eq 1 ]
