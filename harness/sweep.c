@@ -381,6 +381,7 @@ static void write_jsonl(struct sweep *s, const struct sweep_cell *c, const struc
     json_key_str(&j, "signal", ch->term_signal ? strsignal(ch->term_signal) : NULL);
     json_key_bool(&j, "timed_out", ch->timed_out);
     json_key_double(&j, "elapsed_s", r->elapsed_s);
+    json_key_double(&j, "estimated_s", c->est_run_s);
     json_key(&j, "argv");
     json_array_begin(&j);
     json_str(&j, s->exe);
@@ -445,8 +446,16 @@ static void progress(struct sweep *s, const struct sweep_cell *c, unsigned run, 
         fflush(stderr);
         return;
     }
-    if (!cell_done)
+    if (!cell_done) {
+        /* Runs are shuffled, so cells finish late: a line now and then meanwhile. */
+        if (now - s->last_progress >= 15) {
+            s->last_progress = now;
+            fprintf(stderr, "  [%u/%u runs, %u/%zu cells complete] %s, ETA %s\n",
+                    s->runs_started, s->total_runs, s->cells_done, s->plan.ncells, elapsed, eta);
+        }
         return;
+    }
+    s->last_progress = now;
     double w[1024];
     size_t n = 0;
     unsigned total = 0;
