@@ -94,7 +94,7 @@ baseline: $(BIN)/regress $(BIN)/concbench
 # one (within 60 s). Results in results/<UTC stamp>/, results/latest points at the newest.
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@QUICK="$(QUICK)" MAKE="$(MAKE)" BIN="$(BIN)" sh scripts/bench.sh $(BIN)/concbench
+	@QUICK="$(QUICK)" MAKE="$(MAKE)" BIN="$(BIN)" BUILD="$(BUILD)" sh scripts/bench.sh $(BIN)/concbench
 
 # make plots: redraw the charts (gnuplot, plots/*.gp) and report.md of results/latest (or
 # RESULTS=DIR) without running any benchmark; prints the report's path and its findings.

@@ -99,6 +99,9 @@ static double estimate_run(const struct sweep_cell *c, const struct calib *k, un
     else if (!c->io && par > cores)
         par = cores;
     double waves = ceil((double)c->tasks / par);
+    /* CPU-bound work in parallel rarely gets every core to itself. */
+    if (!c->io && par > 1)
+        waves *= 1.25;
     return k->overhead_s + waves * t + c->tasks * dispatch_s(c->model);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench.sh — what `make bench` runs: the sweep (default profile, or the quick one with QUICK=1),
 # then the charts and report (`make plots`) when the Makefile has that target.
-# usage: sh scripts/bench.sh [BINARY]   (environment: QUICK, BENCH_ARGS, MAKE, BIN)
+# usage: sh scripts/bench.sh [BINARY]   (environment: QUICK, BENCH_ARGS, MAKE, BIN, BUILD)
 set -u
 bin=${1:-bin/concbench}
 profile=default
@@ -9,14 +9,17 @@ case ${QUICK:-} in
 "" | 0 | no | false) ;;
 *) profile=quick ;;
 esac
+# The sweep prints the folder it wrote on stdout; progress and the summary go to stderr.
 # shellcheck disable=SC2086
-"$bin" sweep --profile "$profile" ${BENCH_ARGS:-}
+dir=$("$bin" sweep --profile "$profile" ${BENCH_ARGS:-})
 rc=$?
 # 130: interrupted; the partial results are written, but drawing them is not what was asked.
 [ "$rc" -eq 130 ] && exit 130
 [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && exit "$rc"
 make=${MAKE:-make}
-if $make -n plots >/dev/null 2>&1; then
-    $make --no-print-directory plots BIN="${BIN:-bin}" || rc=$?
+echo "results: $dir"
+if [ -n "$dir" ] && $make -n plots >/dev/null 2>&1; then
+    $make --no-print-directory plots BIN="${BIN:-bin}" ${BUILD:+BUILD="$BUILD"} RESULTS="$dir" ||
+        rc=$?
 fi
 exit "$rc"

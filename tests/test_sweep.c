@@ -832,7 +832,7 @@ static void test_plans(void **state)
                 assert_true(c->hyperfine);
             }
             if (c->part == SWEEP_CONCURRENCY)
-                assert_int_equal(c->tasks, c->io ? 64 : 8);
+                assert_int_equal(c->tasks, c->io ? 64 : k == 0 ? 8 : 4);
             if (c->part == SWEEP_OVERHEAD)
                 assert_non_null(strstr(c->args, "--count 0"));
         }
