@@ -40,6 +40,12 @@ int cb_runv(struct cb_out *o, char *const argv[])
 
 int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig, double *exit_after)
 {
+    return cb_runv_signals(o, argv, after, sig, 1, 0, exit_after);
+}
+
+int cb_runv_signals(struct cb_out *o, char *const argv[], double after, int sig, int times,
+                    double gap, double *exit_after)
+{
     int po[2], pe[2];
     memset(o, 0, sizeof *o);
     /* Orphans of the binary become our children, so cb_count_children sees them. */
@@ -65,13 +71,15 @@ int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig, 
     struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
     int open_fds = 2;
     double sent = 0;
+    int sent_times = 0;
     while (open_fds > 0) {
         int wait_ms = -1;
-        if (sig && !sent) {
-            double left = t0 + after - clock_now();
+        if (sig && sent_times < times) {
+            double left = t0 + after + gap * sent_times - clock_now();
             if (left <= 0) {
                 kill(pid, sig);
-                sent = clock_now();
+                if (!sent_times++)
+                    sent = clock_now();
                 continue;
             }
             wait_ms = (int)(left * 1000) + 1;
@@ -159,7 +167,9 @@ int jbool(const struct json_value *v, const char *key)
     return m->boolean;
 }
 
-int cb_count_children(void)
+/* Children of this process in /proc: live ones counted, zombies reaped (a zombie here is an
+ * orphan of the binary that has already ended). */
+static int count_live_children(void)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -178,18 +188,25 @@ int cb_count_children(void)
             char *rp = strrchr(buf, ')');
             int ppid = 0;
             char state;
-            if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == me)
+            if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == me && state != 'Z')
                 n++;
         }
         fclose(f);
     }
     closedir(d);
-    /* Leave nothing behind for the next test: end and reap what was found. */
-    if (n > 0) {
-        int st;
-        pid_t p;
-        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-            ;
+    int st;
+    while (waitpid(-1, &st, WNOHANG) > 0)
+        ;
+    return n;
+}
+
+int cb_count_children(void)
+{
+    /* A child SIGKILLed as its parent exits needs a moment to die: look again for up to 1 s. */
+    int n = count_live_children();
+    for (int k = 0; k < 100 && n > 0; k++) {
+        usleep(10000);
+        n = count_live_children();
     }
     return n;
 }

@@ -27,6 +27,9 @@ int cb_runv(struct cb_out *o, char *const argv[]);
  * exit_after is given, it receives the seconds from the signal to the end of the output. */
 int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig,
                    double *exit_after);
+/* The same, sending `sig` `times` times, `gap` seconds apart (a second Ctrl-C). */
+int cb_runv_signals(struct cb_out *o, char *const argv[], double after, int sig, int times,
+                    double gap, double *exit_after);
 void cb_out_free(struct cb_out *o);
 /* Parse o->out as one JSON object (asserts it parses). Free with json_free. */
 struct json_value *cb_json(const struct cb_out *o);
@@ -34,8 +37,9 @@ struct json_value *cb_json(const struct cb_out *o);
 double jnum(const struct json_value *v, const char *key);
 const char *jstr(const struct json_value *v, const char *key);
 int jbool(const struct json_value *v, const char *key);
-/* The number of child processes of this process present in /proc (zombies included); the
- * binary's orphans count, since cb_run makes this process their subreaper. Reaps zombies. */
+/* The number of live child processes of this process (the binary's orphans count, since cb_run
+ * makes this process their subreaper), after up to 1 s for dying ones to go. Reaps zombies:
+ * zombies of the binary's own children cannot outlive it. */
 int cb_count_children(void);
 
 #endif

@@ -97,6 +97,27 @@ static void test_sigint_text(void **state)
     cb_out_free(&o);
 }
 
+/* A second Ctrl-C while cancelling ends the run at once, leaving no child behind. */
+static void test_second_sigint(void **state)
+{
+    (void)state;
+    for (int m = 0; m < n_models; m++) {
+        char *argv[] = { (char *)cb_path(), "run", "-w", "sleep", "-m", model_names[m], "-n",
+                         "50", "--sleep-ms", "60000", NULL };
+        struct cb_out o;
+        double after;
+        cb_runv_signals(&o, argv, 0.4, SIGINT, 2, 0.001, &after);
+        if (o.status != 130)
+            fail_msg("%s: exit %d after two SIGINTs", model_names[m], o.status);
+        if (after > 3.0)
+            fail_msg("%s: took %.2f s to end after two SIGINTs", model_names[m], after);
+        cb_out_free(&o);
+        int left = cb_count_children();
+        if (left)
+            fail_msg("%s: %d child process(es) left after two SIGINTs", model_names[m], left);
+    }
+}
+
 static void expect_all(const char *model, const char *workload, const char *opt, const char *val,
                        const char *timeout, const char *want, int want_exit)
 {
@@ -158,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_sigterm),
         cmocka_unit_test(test_sigint_text),
+        cmocka_unit_test(test_second_sigint),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_failing_task_mid_batch),
     };
