@@ -380,7 +380,7 @@ static void write_jsonl(struct sweep *s, const struct sweep_cell *c, const struc
     json_key_uint(&j, "run", r->run);
     json_key_bool(&j, "warmup", r->run == 0);
     json_key_str(&j, "status", sweep_status_name(r->status));
-    json_key_int(&j, "exit", r->exit_code);
+    json_key_int(&j, "exit_code", r->exit_code);
     json_key_str(&j, "signal", ch->term_signal ? strsignal(ch->term_signal) : NULL);
     json_key_bool(&j, "timed_out", ch->timed_out);
     json_key_double(&j, "elapsed_s", r->elapsed_s);
