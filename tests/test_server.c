@@ -938,6 +938,7 @@ static void test_spawn_and_stop(void **state)
     assert_int_equal(pipe(p), 0);       /* inherited by the fork unless the child closes it */
     assert_int_equal(server_spawn(&cfg, &pid, &port, err, sizeof err), 0);
     assert_true(port > 0 && pid > 0);
+    assert_int_equal(getpgid(pid), pid);    /* out of the terminal's Ctrl-C */
     /* Its own descriptor table: our pipe's write end lives on only here, so closing it gives
      * EOF at once; the child holds stdio, its listening socket, epoll and signalfd (and for a
      * moment the pipe it told us the port through). */

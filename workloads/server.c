@@ -1037,6 +1037,9 @@ int server_spawn(const struct server_config *cfg, pid_t *pid, int *port, char *e
     if (child == 0) {
         int wfd = pfd[1];
         char cerr[256];
+        /* Its own process group: a Ctrl-C at the terminal is the client's to handle (it
+         * cancels the run, then stops the server), not a reason to vanish under it. */
+        setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(1);

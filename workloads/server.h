@@ -72,7 +72,8 @@ int server_run(const struct server_config *cfg, server_ready_fn *ready, void *ar
                size_t errlen);
 
 /* Run the server in a child process (fork, no exec): the child closes every inherited
- * descriptor but 0, 1 and 2, asks for SIGTERM when the forking thread dies, and calls
+ * descriptor but 0, 1 and 2, leaves the terminal's process group (Ctrl-C reaches the client
+ * only, which then stops the server), asks for SIGTERM when the forking thread dies, and calls
  * server_run. Returns 0 once the child listens, with *pid and *port set; or a negative errno
  * with a message in err (the child is reaped). Call it before starting threads when possible;
  * the calling thread should outlive the server (PR_SET_PDEATHSIG follows the thread). Blocks
