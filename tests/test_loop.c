@@ -1,6 +1,7 @@
 /* test_loop.c — the event loop: the timer heap against a sorted reference, timers in order and
  * never early, fd readiness with pipes, cancel, LOOP_NOREF, removal from inside a callback,
  * loop_stop, and 10,000 timers. */
+#define _GNU_SOURCE     /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
