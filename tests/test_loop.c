@@ -1,7 +1,9 @@
 /* test_loop.c — the event loop: the timer heap against a sorted reference, timers in order and
  * never early, fd readiness with pipes, cancel, LOOP_NOREF, removal from inside a callback,
  * loop_stop, and 10,000 timers. */
-#define _GNU_SOURCE     /* pipe2 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* pipe2; the Makefile defines it too */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
