@@ -601,19 +601,26 @@ static void test_sweep_faults(void **state)
     char out[64], dir[4096];
     struct cb_out o;
     make_tmpdir(out, sizeof out);
-    /* Under AddressSanitizer a SIGSEGV would be reported and turned into exit 1: let the
-     * probe's crash be a crash. */
-    const char *asan = getenv("ASAN_OPTIONS");
-    char *saved = asan ? strdup(asan) : NULL, opts[512];
-    snprintf(opts, sizeof opts, "%s%shandle_segv=0", asan ? asan : "", asan ? ":" : "");
-    setenv("ASAN_OPTIONS", opts, 1);
+    /* Under a sanitizer a SIGSEGV would be reported and turned into exit 1: let the probe's
+     * crash be a crash. */
+    const char *vars[] = { "ASAN_OPTIONS", "TSAN_OPTIONS" };
+    char *saved[2];
+    for (int k = 0; k < 2; k++) {
+        const char *cur = getenv(vars[k]);
+        char opts[512];
+        saved[k] = cur ? strdup(cur) : NULL;
+        snprintf(opts, sizeof opts, "%s%shandle_segv=0", cur ? cur : "", cur ? ":" : "");
+        setenv(vars[k], opts, 1);
+    }
     cb_run(&o, "sweep", "--profile", "test-faults", "--out", out, "--seed", "1",
            "--run-timeout", "1", NULL);
-    if (saved)
-        setenv("ASAN_OPTIONS", saved, 1);
-    else
-        unsetenv("ASAN_OPTIONS");
-    free(saved);
+    for (int k = 0; k < 2; k++) {
+        if (saved[k])
+            setenv(vars[k], saved[k], 1);
+        else
+            unsetenv(vars[k]);
+        free(saved[k]);
+    }
     if (o.status != 1)
         fail_msg("sweep exited %d: %s", o.status, o.err);
     assert_true(o.seconds < 30);
