@@ -14,9 +14,10 @@ field() {
     printf '%s\n' "$1" | grep -o "\"$2\":[-0-9.e+]*" | head -n 1 | cut -d: -f2
 }
 
-# A member of the "stage_ms" object.
+# A member of the "stage_ms" object (wall time), or of "stage_cpu_ms" with obj=stage_cpu_ms.
+obj=stage_ms
 stage() {
-    printf '%s\n' "$1" | grep -o '"stage_ms":{[^}]*}' | grep -o "\"$2\":[-0-9.e+]*" | cut -d: -f2
+    printf '%s\n' "$1" | grep -o "\"$obj\":{[^}]*}" | grep -o "\"$2\":[-0-9.e+]*" | cut -d: -f2
 }
 
 # The median of the numbers on stdin, one a line.
@@ -34,7 +35,7 @@ run() {
     printf '%s\n' "$out"
 }
 
-echo "median of $runs runs, $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
+echo "median of $runs runs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
     sed 's/^ //'), $(uname -r), git $(git rev-parse --short HEAD 2>/dev/null)"
 run -m single -n 1 >/dev/null          # makes the corpus once (outside any timing)
 
@@ -47,35 +48,46 @@ while [ "$i" -lt "$runs" ]; do
     run -m single -n 16 >>"$tmp"
     i=$((i + 1))
 done
-for s in $stages; do
-    m=$(while read -r line; do stage "$line" "$s"; done <"$tmp" | median)
-    printf '  %-7s %7.2f ms\n' "$s" "$m"
+for obj in stage_ms stage_cpu_ms; do
+    [ $obj = stage_ms ] && echo "  wall time (stage_ms):" || echo "  thread CPU time (stage_cpu_ms):"
+    for s in $stages; do
+        m=$(while read -r line; do stage "$line" "$s"; done <"$tmp" | median)
+        printf '    %-7s %7.2f ms\n' "$s" "$m"
+    done
+    bs=$(while read -r line; do
+        awk -v b="$(stage "$line" blur)" -v s="$(stage "$line" shrink)" 'BEGIN { print b + s }'
+    done <"$tmp" | median)
+    dec=$(while read -r line; do stage "$line" decode; done <"$tmp" | median)
+    printf '    blur + shrink %.2f ms vs decode %.2f ms: %s\n' "$bs" "$dec" \
+        "$(awk -v a="$bs" -v b="$dec" 'BEGIN { print (a < b) ? "less (target met)" : "NOT less" }')"
 done
-bs=$(while read -r line; do
-    awk -v b="$(stage "$line" blur)" -v s="$(stage "$line" shrink)" 'BEGIN { print b + s }'
-done <"$tmp" | median)
-dec=$(while read -r line; do stage "$line" decode; done <"$tmp" | median)
-printf '  blur + shrink %.2f ms vs decode %.2f ms: %s\n' "$bs" "$dec" \
-    "$(awk -v a="$bs" -v b="$dec" 'BEGIN { print (a < b) ? "less (target met)" : "NOT less" }')"
 rm -f "$tmp"
 
 echo
 echo "16 images, -j 2 (concbench run -w thumbnail -m MODEL -n 16 -j 2 --json), wall time:"
 models=$("$bin" list | sed -n '/^models:/,$p' | tail -n +2 | awk '{ print $1 }')
+# Rounds interleave the models, so a change in the machine's load hits them all alike.
+tmp=$(mktemp)
+i=0
+while [ "$i" -lt "$runs" ]; do
+    for m in $models; do
+        out=$(run -m "$m" -n 16 -j 2)
+        echo "$m $(field "$out" wall_s) $(field "$out" cpu_user_s) $(field "$out" cpu_sys_s)" >>"$tmp"
+    done
+    i=$((i + 1))
+done
 base=""
 for m in $models; do
-    walls=""
-    i=0
-    while [ "$i" -lt "$runs" ]; do
-        walls="$walls $(field "$(run -m "$m" -n 16 -j 2)" wall_s)"
-        i=$((i + 1))
-    done
-    w=$(echo "$walls" | tr ' ' '\n' | grep . | median)
+    w=$(awk -v m="$m" '$1 == m { print $2 }' "$tmp" | median)
+    c=$(awk -v m="$m" '$1 == m { print $3 + $4 }' "$tmp" | median)
     [ "$m" = single ] && base=$w
-    printf '  %-13s %8.1f ms  speed-up %5.2fx   (runs:%s)\n' "$m" \
+    printf '  %-13s %8.1f ms  speed-up %5.2fx  cpu %7.1f ms  (runs:%s)\n' "$m" \
         "$(awk -v x="$w" 'BEGIN { print x * 1000 }')" \
-        "$(awk -v b="${base:-$w}" -v x="$w" 'BEGIN { print b / x }')" "$walls"
+        "$(awk -v b="${base:-$w}" -v x="$w" 'BEGIN { print b / x }')" \
+        "$(awk -v x="$c" 'BEGIN { print x * 1000 }')" \
+        "$(awk -v m="$m" '$1 == m { printf " %.3f", $2 }' "$tmp")"
 done
+rm -f "$tmp"
 for want in single threads thread-pool processes process-pool async; do
     echo "$models" | grep -qx "$want" || echo "  $want: not in this binary (not measured)"
 done

@@ -39,7 +39,8 @@ struct thumb_ctx {
     bool per_task_names;    /* <base>-<task>.png */
     uint32_t size;
     uint64_t max_pixels;
-    int64_t *stage_ns;      /* [task][ST_N], MAP_SHARED: forked children fill it */
+    int64_t *stage_ns;      /* [task][2][ST_N] wall, then thread CPU time; MAP_SHARED, so
+                               forked children fill the parent's copy */
     size_t stage_size;
 };
 
@@ -333,7 +334,7 @@ static int thumb_setup(const struct options *o, const struct run_params *p, void
     rc = -ENOMEM;
     if (!c->out)
         goto fail_names;
-    c->stage_size = (size_t)p->tasks * ST_N * sizeof *c->stage_ns;
+    c->stage_size = (size_t)p->tasks * 2 * ST_N * sizeof *c->stage_ns;
     if (!(c->stage_ns = shm_alloc(c->stage_size))) {
         rc = -errno;
         snprintf(err, errlen, "shared memory: %s", strerror(errno));
@@ -401,6 +402,14 @@ static int thumb_write(const char *dir, const char *name, const uint8_t *buf, si
     return e;
 }
 
+/* CPU time of the calling thread, in seconds: what a stage cost, however busy the machine. */
+static double thumb_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Between stages: stop when the run is cancelled or the task's time is up. */
 static int thumb_check(const struct task_env *env, unsigned i, const char *stage,
                        struct task_result *r)
@@ -416,16 +425,17 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
 {
     struct thumb_ctx *c = ctx;
     const struct thumb_input *in = &c->in[i % c->nin];
-    int64_t *ns = c->stage_ns + (size_t)i * ST_N;
+    int64_t *ns = c->stage_ns + (size_t)i * 2 * ST_N, *cpu = ns + ST_N;
     struct image im = { 0 }, th = { 0 };
     uint8_t *buf = NULL, *png = NULL;
     size_t len = 0, plen = 0;
     char msg[IMAGE_MSG_LEN], name[256];
     int rc, status = TASK_OK;
     uint32_t tw, tht;
-    double t = clock_now(), t1;
+    double t = clock_now(), t1, u = thumb_cpu_now(), u1;
 
-#define THUMB_LAP(stage) (t1 = clock_now(), ns[stage] = (int64_t)((t1 - t) * 1e9), t = t1)
+#define THUMB_LAP(stage) (t1 = clock_now(), ns[stage] = (int64_t)((t1 - t) * 1e9), t = t1, \
+                          u1 = thumb_cpu_now(), cpu[stage] = (int64_t)((u1 - u) * 1e9), u = u1)
     rc = image_read_file(in->path, &buf, &len);
     THUMB_LAP(ST_READ);
     if (rc < 0) {
@@ -553,38 +563,50 @@ static int thumb_cmp_i64(const void *a, const void *b)
 
 /* "stage_ms": per-stage median over the tasks that completed, "stage_ms_total": the sums,
  * "output": the folder (null when temporary), "output_fnv1a": each task's output checksum. */
+/* One per-stage object: the median (or the sum) over the completed tasks of figure `which`
+ * (0 wall, 1 thread CPU time), in ms. */
+static void thumb_stage_object(struct thumb_ctx *c, const struct task_result *rs, unsigned n,
+                               struct json_out *j, const char *key, int which, bool total)
+{
+    int64_t *v = malloc(sizeof *v * (n ? n : 1));
+    json_key(j, key);
+    json_object_begin(j);
+    for (int s = 0; s < ST_N; s++) {
+        unsigned ok = 0;
+        double sum = 0, med = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (rs[i].status == TASK_OK) {
+                int64_t x = c->stage_ns[((size_t)i * 2 + which) * ST_N + s];
+                sum += (double)x / 1e6;
+                if (v)
+                    v[ok] = x;
+                ok++;
+            }
+        if (ok && v) {
+            qsort(v, ok, sizeof *v, thumb_cmp_i64);
+            med = (ok % 2 ? (double)v[ok / 2] : ((double)v[ok / 2 - 1] + (double)v[ok / 2]) / 2) /
+                  1e6;
+        }
+        json_key_double(j, thumb_stage_names[s], total ? sum : med);
+    }
+    json_object_end(j);
+    free(v);
+}
+
+/* "stage_ms": per-stage median wall time over the tasks that completed, "stage_cpu_ms": the
+ * same in thread CPU time, "stage_ms_total": the sums of wall time, "output": the folder
+ * (null when temporary), "output_fnv1a": each task's output checksum. */
 static void thumb_report(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j)
 {
     struct thumb_ctx *c = ctx;
-    int64_t *v = malloc(sizeof *v * (n ? n : 1));
-    double med[ST_N] = { 0 }, tot[ST_N] = { 0 };
     unsigned ok = 0;
 
-    for (int s = 0; s < ST_N && v; s++) {
-        ok = 0;
-        for (unsigned i = 0; i < n; i++)
-            if (rs[i].status == TASK_OK) {
-                v[ok++] = c->stage_ns[(size_t)i * ST_N + s];
-                tot[s] += (double)c->stage_ns[(size_t)i * ST_N + s] / 1e6;
-            }
-        if (ok) {
-            qsort(v, ok, sizeof *v, thumb_cmp_i64);
-            med[s] = (ok % 2 ? (double)v[ok / 2] : ((double)v[ok / 2 - 1] + (double)v[ok / 2]) / 2) /
-                     1e6;
-        }
-    }
-    free(v);
+    for (unsigned i = 0; i < n; i++)
+        ok += rs[i].status == TASK_OK;
     json_key_uint(j, "thumbnails", ok);
-    json_key(j, "stage_ms");
-    json_object_begin(j);
-    for (int s = 0; s < ST_N; s++)
-        json_key_double(j, thumb_stage_names[s], med[s]);
-    json_object_end(j);
-    json_key(j, "stage_ms_total");
-    json_object_begin(j);
-    for (int s = 0; s < ST_N; s++)
-        json_key_double(j, thumb_stage_names[s], tot[s]);
-    json_object_end(j);
+    thumb_stage_object(c, rs, n, j, "stage_ms", 0, false);
+    thumb_stage_object(c, rs, n, j, "stage_cpu_ms", 1, false);
+    thumb_stage_object(c, rs, n, j, "stage_ms_total", 0, true);
     json_key_str(j, "output", c->out_is_temp ? NULL : c->out);
     /* Each task's output fingerprint, so runs under different models can be compared
      * byte for byte; null for a task that made no thumbnail. */
