@@ -67,7 +67,7 @@ static const struct profile_def profiles[] = {
               { 1, 2, 4, 8, 16, 32, 64 } },
             { "count", "--count 100000000", NULL, { 1, 2, 4, 8 }, 8, 0, 8, { 1, 2, 4, 8 } },
             { "thumbnail", "--corpus-size 1280x720", NULL, { 1, 2, 4, 8 }, 8, 0, 8, { 1, 2, 4, 8 } },
-            { NULL },
+            { 0 },
         },
     },
     {
@@ -83,7 +83,7 @@ static const struct profile_def profiles[] = {
             { "count", "--count 20000000", NULL, { 1, 8 }, 8, 0, 4, { 1, 2, 4 } },
             { "thumbnail", "--corpus-images 4 --corpus-size 480x270", NULL, { 1, 8 }, 8, 0, 4,
               { 1, 2, 4 } },
-            { NULL },
+            { 0 },
         },
     },
     {
@@ -96,7 +96,7 @@ static const struct profile_def profiles[] = {
         .params = {
             { "probe", "--sleep-ms 1", NULL, { 0 }, 0, 0, 0, { 0 } },
             { "sleep", "--sleep-ms 1", NULL, { 1, 8 }, 8, 16, 8, { 1, 4 } },
-            { NULL },
+            { 0 },
         },
     },
     {
