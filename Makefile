@@ -36,7 +36,7 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # metadata.json of a sweep records the compiler and the flags the binary was built with.
-BUILD_INFO = -DCONCBENCH_CC='"$(CC)"' -DCONCBENCH_CFLAGS='"$(CFLAGS) $(SAN)"'
+BUILD_INFO = -DCONCBENCH_CC='"$(CC)"' -DCONCBENCH_CFLAGS='"$(strip $(CFLAGS) $(SAN))"'
 $(BUILD)/harness/metadata.o: REQ_CFLAGS += $(BUILD_INFO)
 
 $(BUILD)/lib.a: $(LIBOBJ)

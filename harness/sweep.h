@@ -148,8 +148,9 @@ struct sweep_child {
     size_t err_len;
 };
 
-/* Install the sweep's handlers: SIGINT and SIGTERM mark the sweep interrupted, SIGCHLD wakes
- * the wait; SIGPIPE is ignored. Main thread, once. Returns 0 or -errno. */
+/* Install the sweep's handlers: SIGINT and SIGTERM mark the sweep interrupted (a second one
+ * skips the grace period of the child being stopped), SIGCHLD wakes the wait; SIGPIPE is
+ * ignored. Main thread, once. Returns 0 or -errno. */
 int sweep_signals_install(void);
 /* The first SIGINT/SIGTERM received since sweep_signals_install, or 0. */
 int sweep_stop_signal(void);

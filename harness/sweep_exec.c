@@ -17,12 +17,16 @@
 
 static int wake_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_count;   /* a second Ctrl-C: no grace period */
 
 static void on_signal(int sig)
 {
     int saved = errno;
-    if ((sig == SIGINT || sig == SIGTERM) && !stop_signal)
-        stop_signal = sig;
+    if (sig == SIGINT || sig == SIGTERM) {
+        if (!stop_signal)
+            stop_signal = sig;
+        stop_count++;
+    }
     if (wake_pipe[1] >= 0) {
         ssize_t n = write(wake_pipe[1], "", 1);
         (void)n;
@@ -198,7 +202,7 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
             termed = true;
             kill_at = now + KILL_GRACE_S;
         }
-        if (termed && !killed && now >= kill_at) {
+        if (termed && !killed && (now >= kill_at || stop_count >= 2)) {
             kill(-pid, SIGKILL);
             killed = true;
         }
