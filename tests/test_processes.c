@@ -2,12 +2,15 @@
  * task once, the concurrency bound, crashing and killed children, the timeout backstop, memory
  * figures, and no child left behind after any run. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/clock.h"
@@ -436,6 +439,87 @@ static void sanitizers_pass_segv(void)
     }
 }
 
+/* ---- fork failure ---- */
+
+static bool write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok;
+}
+
+#define PIDS_ROOT "/sys/fs/cgroup/pids"
+
+/* Move this process into a new pids cgroup (v1) allowing `max` tasks, so that the binary it
+ * runs soon cannot fork. False when this machine does not allow it (not root, no controller). */
+static bool pids_limit_enter(char *dir, size_t len, unsigned max)
+{
+    char path[300], num[32];
+    snprintf(dir, len, PIDS_ROOT "/concbench-test-%d", (int)getpid());
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return false;
+    snprintf(path, sizeof path, "%s/pids.max", dir);
+    snprintf(num, sizeof num, "%u", max);
+    if (!write_file(path, num))
+        goto out;
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    snprintf(num, sizeof num, "%d", (int)getpid());
+    if (write_file(path, num))
+        return true;
+out:
+    rmdir(dir);
+    return false;
+}
+
+static void pids_limit_leave(const char *dir)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%d", (int)getpid());
+    assert_true(write_file(PIDS_ROOT "/cgroup.procs", num));
+    rmdir(dir);
+}
+
+/* When fork fails, processes stops starting, reaps what runs and leaves the rest not started;
+ * process-pool runs the batch with the workers it could start. Both say so in the note. */
+static void test_fork_fails(void **state)
+{
+    char dir[200];
+    struct cb_out o;
+    (void)state;
+    /* This process, the binary's two threads, and a few children. */
+    if (!pids_limit_enter(dir, sizeof dir, 10))
+        skip();
+    struct json_value *v = run_json(&o, "run", "-w", "probe", "-m", "processes", "-n", "20",
+                                    "--sleep-ms", "200", "--json");
+    struct json_value *pool = NULL;
+    struct cb_out po;
+    pool = run_json(&po, "run", "-w", "probe", "-m", "process-pool", "-n", "40", "-j", "16",
+                    "--sleep-ms", "5", "--json");
+    pids_limit_leave(dir);
+
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(jstr(v, "note"), "could not fork the child for task"));
+    unsigned ok = count_status(v, "ok"), not_started = count_status(v, "not_started");
+    if (ok < 1 || ok >= 20 || ok + not_started != 20)
+        fail_msg("processes: %u ok, %u not started", ok, not_started);
+    const struct json_value *st = json_get(v, "task_status");
+    for (size_t i = 0; i < st->n; i++)      /* the first ones ran, the rest never started */
+        assert_string_equal(st->items[i].string, i < ok ? "ok" : "not_started");
+    json_free(v);
+    cb_out_free(&o);
+
+    if (po.status != 0)
+        fail_msg("process-pool: exit %d: %s", po.status, po.out);
+    assert_non_null(strstr(jstr(pool, "note"), "could start only"));
+    assert_int_equal(count_status(pool, "ok"), 40);
+    json_free(pool);
+    cb_out_free(&po);
+    expect_no_children("fork failure");
+}
+
 int main(void)
 {
     sanitizers_pass_segv();
@@ -450,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_process_killed),
         cmocka_unit_test(test_timeout_backstop),
         cmocka_unit_test(test_memory_figures),
+        cmocka_unit_test(test_fork_fails),
         cmocka_unit_test(test_few_descriptors),
     };
     return cmocka_run_group_tests_name("processes", tests, NULL, NULL);
