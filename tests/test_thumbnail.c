@@ -141,7 +141,7 @@ static unsigned count_entries(const char *dir)
     return n;
 }
 
-/* Seven kinds of bad input beside two good images: each bad one is a per-task error naming
+/* Nine bad inputs beside two good images: each bad one is a per-task error naming
  * its file, the good ones still make thumbnails, the run exits 1 — in every model. */
 static void test_bad_inputs_every_model(void **state)
 {
@@ -189,32 +189,34 @@ static void test_bad_inputs_every_model(void **state)
     assert_int_equal(mkdir(path, 0755), 0);
     snprintf(path, sizeof path, "%s/h-dangling.png", dir);
     assert_int_equal(symlink("/nonexistent/concbench/nothing.png", path), 0);
+    snprintf(path, sizeof path, "%s/i-fifo.png", dir);     /* must not hang in open() */
+    assert_int_equal(mkfifo(path, 0644), 0);
     free(good);
     free(bad);
 
     static const char *const expect[] = {
         "a-empty.png", "b-notpng.png", "c-truncated.png", "d-badcrc.png", "e-badzlib.png",
-        "f-huge.png", "g-folder.png", "h-dangling.png",
+        "f-huge.png", "g-folder.png", "h-dangling.png", "i-fifo.png",
     };
     unsigned nm = list_models(models, 16);
     for (unsigned m = 0; m < nm; m++) {
         struct cb_out o;
         fresh(out, sizeof out, "bad-out");
-        cb_run(&o, "run", "-w", "thumbnail", "-m", models[m], "-n", "10", "-j", "2",
+        cb_run(&o, "run", "-w", "thumbnail", "-m", models[m], "-n", "11", "-j", "2",
                "--images", dir, "--out", out, "--json", NULL);
         if (o.status != 1)
             fail_msg("%s: exit %d, expected 1: %s", models[m], o.status, o.err);
         struct json_value *v = cb_json(&o);
         const struct json_value *kinds = json_get(v, "error_kinds");
-        assert_int_equal((int)jnum(v, "errors"), 8);
+        assert_int_equal((int)jnum(v, "errors"), 9);
         assert_int_equal((int)jnum(kinds, "bad PNG"), 5);
         assert_int_equal((int)jnum(kinds, "too many pixels"), 1);
-        assert_int_equal((int)jnum(kinds, "unreadable"), 2);
+        assert_int_equal((int)jnum(kinds, "unreadable"), 3);
         assert_int_equal((int)jnum(v, "thumbnails"), 2);
         assert_false(jbool(v, "verified"));
         const struct json_value *st = json_get(v, "task_status");
         const struct json_value *errs = json_get(v, "task_errors");
-        for (unsigned i = 0; i < 8; i++) {
+        for (unsigned i = 0; i < 9; i++) {
             char key[8];
             snprintf(key, sizeof key, "%u", i);
             assert_string_equal(st->items[i].string, "failed");
@@ -223,8 +225,9 @@ static void test_bad_inputs_every_model(void **state)
                 fail_msg("%s: task %u's message does not name %s: %s", models[m], i,
                          expect[i], msg);
         }
-        assert_string_equal(st->items[8].string, "ok");
         assert_string_equal(st->items[9].string, "ok");
+        assert_string_equal(st->items[10].string, "ok");
+        assert_non_null(strstr(jstr(errs, "8"), "not a regular file"));
         assert_non_null(strstr(jstr(errs, "1"), "Not a PNG"));
         assert_non_null(strstr(jstr(errs, "2"), "truncated"));
         assert_non_null(strstr(jstr(errs, "3"), "CRC"));

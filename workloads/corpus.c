@@ -159,11 +159,17 @@ int corpus_is_ours(const char *path)
     ssize_t n;
     int fd;
 
+    struct stat st;
+
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return 0;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0;
+    }
     do
         n = read(fd, head, sizeof head);
     while (n < 0 && errno == EINTR);

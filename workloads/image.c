@@ -717,17 +717,19 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len)
 
     *buf = NULL;
     *len = 0;
+    /* O_NONBLOCK: a FIFO with a PNG name must not hang the task in open(). */
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return -errno;
-    if (fstat(fd, &st) < 0 || (S_ISDIR(st.st_mode) && (errno = EISDIR))) {
+    if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) &&
+                               (errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL))) {
         e = -errno;
         close(fd);
         return e;
     }
-    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
     uint8_t *p = malloc(cap);
     if (!p) {
         close(fd);

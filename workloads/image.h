@@ -99,7 +99,9 @@ int corpus_is_ours(const char *path);
 /* mkdir -p: create dir and its missing parents (mode 0777 & ~umask). 0 or negative errno. */
 int image_mkdirs(const char *dir);
 
-/* Read a whole file into a malloc'd buffer (EINTR retried). 0 or a negative errno. */
+/* Read a whole regular file into a malloc'd buffer (EINTR retried). 0 or a negative errno:
+ * -EISDIR for a folder, -EINVAL for anything else that is not a regular file (FIFO, device),
+ * which is never opened for blocking reads. */
 int image_read_file(const char *path, uint8_t **buf, size_t *len);
 
 #endif

@@ -3,6 +3,7 @@
  * thumbnail((50, 50)), in C). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,16 +141,17 @@ static char *thumb_shown(const char *path)
 static void thumb_header(const char *path, uint32_t *w, uint32_t *h)
 {
     unsigned char b[24];
-    FILE *f = fopen(path, "rb");
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);     /* a FIFO must not hang us */
     *w = *h = 0;
-    if (!f)
+    if (fd < 0)
         return;
-    if (fread(b, 1, sizeof b, f) == sizeof b && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 &&
-        memcmp(b + 12, "IHDR", 4) == 0) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, b, sizeof b) == sizeof b &&
+        memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0) {
         *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
         *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
     }
-    fclose(f);
+    close(fd);
 }
 
 /* The default corpus folder for these parameters, under $XDG_CACHE_HOME, ~/.cache or /tmp. */
@@ -440,7 +442,8 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
     THUMB_LAP(ST_READ);
     if (rc < 0) {
         status = task_fail(r, TASK_FAILED, rc == -ENOMEM ? "out of memory" : "unreadable",
-                           "task %u: %s: cannot read: %s", i, in->shown, strerror(-rc));
+                           "task %u: %s: cannot read: %s", i, in->shown,
+                           rc == -EINVAL ? "not a regular file" : strerror(-rc));
         goto out;
     }
     rc = image_decode(buf, len, c->max_pixels, &im, msg);
