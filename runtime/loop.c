@@ -21,14 +21,15 @@
 /* A timer node; the handle the caller holds. While pending, heap[idx].t points back here. */
 struct loop_timer {
     size_t idx;             /* position in the heap; LOOP_FREE when not pending */
+    uint64_t seq;           /* insertion order: equal deadlines fire first in, first out */
     loop_timer_fn *fn;
     void *arg;              /* the callback's argument; the free list's link when free */
 };
 
-/* One heap slot: the ordering key beside the node, so sifting never touches the nodes. */
+/* One heap slot: the deadline beside the node, so that comparisons stay in the heap array
+ * (16 bytes a slot); only equal deadlines look at the nodes' insertion order. */
 struct loop_heap_entry {
     double when;            /* CLOCK_MONOTONIC seconds */
-    uint64_t seq;           /* insertion order: equal deadlines fire first in, first out */
     struct loop_timer *t;
 };
 
@@ -182,7 +183,7 @@ size_t loop_fd_count(const struct loop *l)
 
 static bool loop_before(const struct loop_heap_entry *a, const struct loop_heap_entry *b)
 {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    return a->when < b->when || (a->when == b->when && a->t->seq < b->t->seq);
 }
 
 static void loop_heap_put(struct loop *l, size_t k, struct loop_heap_entry e)
@@ -279,8 +280,9 @@ struct loop_timer *loop_timer_at(struct loop *l, double when, loop_timer_fn *fn,
         when = 0;
     t->fn = fn;
     t->arg = arg;
+    t->seq = l->seq++;
     size_t k = l->nheap++;
-    l->heap[k] = (struct loop_heap_entry){ .when = when, .seq = l->seq++, .t = t };
+    l->heap[k] = (struct loop_heap_entry){ .when = when, .t = t };
     loop_sift_up(l, k);
     return t;
 }
