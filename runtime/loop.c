@@ -319,6 +319,8 @@ static int loop_poll(struct loop *l, double when)
         struct timespec ts, *tsp = NULL;
         if (when >= 0) {
             double dt = when - clock_now();
+            if (dt > 1e8)
+                dt = 1e8;       /* years: a far (or infinite) deadline just waits again */
             if (dt <= 0) {
                 ts = (struct timespec){ 0, 0 };
             } else {
