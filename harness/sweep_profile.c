@@ -78,8 +78,8 @@ static const struct profile_def profiles[] = {
         .workloads = { "sleep", "http", "count", "thumbnail", NULL },
         .params = {
             { "sleep", "--sleep-ms 20", "--sleep-ms 5", { 1, 100 }, 1, 10000, 64,
-              { 2, 8, 64 } },
-            { "http", "--sleep-ms 20", "--sleep-ms 5", { 1, 100 }, 1, 0, 64, { 2, 8, 64 } },
+              { 4, 16, 64 } },
+            { "http", "--sleep-ms 20", "--sleep-ms 5", { 1, 100 }, 1, 0, 64, { 4, 16, 64 } },
             { "count", "--count 20000000", NULL, { 1, 8 }, 8, 0, 4, { 1, 2, 4 } },
             { "thumbnail", "--corpus-images 4 --corpus-size 480x270", NULL, { 1, 8 }, 8, 0, 4,
               { 1, 2, 4 } },
