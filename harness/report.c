@@ -1400,19 +1400,21 @@ static void md_hyperfine(const struct report_data *d, FILE *f)
 }
 
 /* A CPU-bound task on one thread keeps one core busy: single's CPU time over its wall time should
- * be close to 1; well below, something else was using the CPU during the sweep. Returns the ratio
- * for the first CPU-bound workload with the numbers (its name in *w), or NaN. */
+ * be close to 1; well below, something else was using the CPU during the sweep. Returns the lowest
+ * ratio over the CPU-bound workloads (that workload's name in *w), or NaN. */
 static double single_busy(const struct report_data *d, const char **w)
 {
+    double least = NAN;
     for (size_t i = 0; i < d->ncells; i++) {
         const struct report_cell *x = &d->cells[i];
         if (is(x->kind, "cpu") && is(x->model, "single") && is(x->part, "headline") &&
-            isfinite(x->cpu_s) && x->median_s > 0) {
+            isfinite(x->cpu_s) && x->median_s > 0 &&
+            !(x->cpu_s / x->median_s >= least)) {
             *w = x->workload;
-            return x->cpu_s / x->median_s;
+            least = x->cpu_s / x->median_s;
         }
     }
-    return NAN;
+    return least;
 }
 
 #define BUSY_BELOW 0.8

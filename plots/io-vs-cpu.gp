@@ -22,6 +22,10 @@ floor_ = (lowest / 1.25 < 0.5 ? lowest / 1.25 : 0.5) / 2.4
 # Workloads without headline rows get a "not measured" note in their slot.
 stats data using (strcol(4) eq "headline" ? (strcol(1) eq "sleep" ? 1 : strcol(1) eq "http" ? 10 : strcol(1) eq "count" ? 100 : strcol(1) eq "thumbnail" ? 1000 : 0) : 0) nooutput
 seen = int(STATS_sum)
+# Was the machine busy? A CPU-bound single thread alone keeps one core busy (CPU time / wall
+# time close to 1); the chart says so in red when single got less than 80 % of a core.
+stats data using (strcol(4) eq "headline" && strcol(2) eq "cpu" && strcol(3) eq "single" && valid(16) && $10 > 0 ? $16 / $10 : 1) nooutput
+busy_share = STATS_min
 cores = cpu_j > 0 ? cpu_j : 1
 # The sleep length D, from single's ideal (N x D): the xtic says what a sleep task waits.
 stats data using (strcol(1) eq "sleep" && strcol(3) eq "single" && strcol(4) eq "headline" && valid(14) ? $14 * 1000 / $5 : 0) nooutput
@@ -70,6 +74,10 @@ set label 5 sprintf("%d× = all %d\ntasks at once", io_n, io_n) at 2.97, io_n * 
 
 set label 6 "Bars start at 1×: up means faster than single, down means slower. Whiskers: slowest to fastest run; the number is the median." \
     at screen 0.5, screen 0.02 center font ",10" tc rgb "#404040"
+if (busy_share < 0.8) {
+    set label 7 sprintf("The machine was busy: single got %.0f %% of a core on CPU-bound work,\nso these CPU-bound speed-ups understate what the models can do.", busy_share * 100) \
+        at 4.4, top * 1.05 center font ",10" tc rgb "#c00000"
+}
 set key at screen 0.5, screen 0.075 center horizontal samplen 1.5 width 1 height 0.5 maxrows 1
 set bmargin 9
 set style fill solid 0.9 border lc rgb "#303030"
