@@ -124,7 +124,7 @@ struct sweep {
 
     struct sweep_run *runs;     /* every run done, in order */
     char **raw;                 /* parallel: the record text of runs we keep (timeline) */
-    size_t nruns;
+    size_t nruns, runs_cap;
     bool *warmed;               /* per cell */
     unsigned *done;             /* measured runs done per cell */
     bool *keep_raw;             /* per cell: keep record texts (timeline sources) */
@@ -495,6 +495,11 @@ static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned 
         fprintf(stderr, "\nconcbench sweep: cannot start a run: %s\n", strerror(-err));
         return err;
     }
+    if (s->nruns == s->runs_cap) {
+        fprintf(stderr, "\nconcbench sweep: more runs than planned (internal error)\n");
+        sweep_child_free(&ch);
+        return -EOVERFLOW;
+    }
     struct sweep_run *r = &s->runs[s->nruns];
     memset(r, 0, sizeof *r);
     r->cell = c->id;
@@ -523,8 +528,11 @@ static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned 
                 sweep_status_name(r->status), r->exit_code, ch.err && ch.err[0] ? ": " : "",
                 ch.err ? ch.err : "");
     }
+    bool ch_interrupted = ch.interrupted;
     sweep_child_free(&ch);
-    if (r->status != SR_INTERRUPTED) {
+    /* A run counts as made unless the sweep itself stopped it (a run that exits 130 on its
+     * own is not retried, so a cell never takes more than its warm-up and R runs). */
+    if (!ch_interrupted || !sweep_stop_signal()) {
         s->est_done += c->est_run_s;
         if (run == 0)
             s->warmed[c->id] = true;
@@ -1029,6 +1037,7 @@ int cmd_sweep(int argc, char **argv)
     size_t cap = s.plan.ncells * (s.plan.runs + 1);
     s.runs = calloc(cap ? cap : 1, sizeof *s.runs);
     s.raw = calloc(cap ? cap : 1, sizeof *s.raw);
+    s.runs_cap = cap;
     s.warmed = calloc(s.plan.ncells + 1, sizeof *s.warmed);
     s.done = calloc(s.plan.ncells + 1, sizeof *s.done);
     s.keep_raw = calloc(s.plan.ncells + 1, sizeof *s.keep_raw);
