@@ -1025,6 +1025,7 @@ int cmd_sweep(int argc, char **argv)
         s.use_hyperfine = false;
     }
     double t_start = clock_now();
+    fprintf(stderr, "concbench sweep: calibrating (one task of each workload, a few seconds)\n");
     calibrate(&s);
     estimate(&s);
     print_plan(&s, stderr);
