@@ -383,6 +383,27 @@ static void test_timeout_backstop(void **state)
     }
 }
 
+/* A terminal's Ctrl-C reaches every process of the foreground group: a child that gets SIGINT
+ * carries on (the parent decides what Ctrl-C does), and its task ends ok. */
+static void test_child_ignores_sigint(void **state)
+{
+    (void)state;
+    for (int m = 0; m < N_FORK_MODELS; m++) {
+        struct cb_out o;
+        pid_t victim;
+        struct json_value *v = run_poked(&o, 0.1, SIGINT, &victim, (const char *const[]){
+            "run", "-w", "probe", "-m", fork_models[m], "-n", "4", "-j", "4", "--sleep-ms",
+            "300", "--json", NULL });
+        assert_true(victim > 0);
+        if (o.status != 0)
+            fail_msg("%s: exit %d after SIGINT to a child: %s", fork_models[m], o.status, o.out);
+        assert_int_equal(count_status(v, "ok"), 4);
+        json_free(v);
+        cb_out_free(&o);
+        expect_no_children(fork_models[m]);
+    }
+}
+
 /* ---- memory figures ---- */
 
 static void test_memory_figures(void **state)
@@ -533,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_pool_worker_killed),
         cmocka_unit_test(test_process_killed),
         cmocka_unit_test(test_timeout_backstop),
+        cmocka_unit_test(test_child_ignores_sigint),
         cmocka_unit_test(test_memory_figures),
         cmocka_unit_test(test_fork_fails),
         cmocka_unit_test(test_few_descriptors),
