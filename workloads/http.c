@@ -236,8 +236,14 @@ static void http_teardown(void *ctx)
         curl_easy_cleanup(h);
         pthread_setspecific(handle_key, NULL);
     }
-    if (c->multi)
+    if (c->multi) {
+        /* The model's loop is gone by now: closing the cached connections must not call back
+         * into it, and libcurl's pending loop timer went with the loop. */
+        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
+        c->timer = NULL;
         curl_multi_cleanup(c->multi);
+    }
     free(c->inflight);
     if (c->server_pid > 0)
         server_stop(c->server_pid, NULL);
