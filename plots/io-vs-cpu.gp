@@ -87,7 +87,7 @@ do for [k = 1:2] {
     plot for [i = 1:nmodels] data using (xpos(i)):(spd(i)):(xpos(i) - bw / 2):(xpos(i) + bw / 2):(sp < 1 ? sp : 1):(sp < 1 ? 1 : sp) \
              with boxxyerror lt i title model_name(i), \
          for [i = 1:nmodels] data using (xpos(i)):(spd(i)):(sp_lo(i)):(sp_hi(i)) \
-             with yerrorbars lc rgb "#202020" lw 1.2 pt 0 notitle, \
+             with yerrorbars lc rgb "#202020" lw 1.2 dt solid pt 0 notitle, \
          for [i = 1:nmodels] data using (xpos(i)):(spd(i), sp >= 1 ? (sp_hi(i) > sp ? sp_hi(i) : sp) * 1.12 : (sp_lo(i) < sp ? sp_lo(i) : sp) / 1.12):(spd(i) == spd(i) ? sprintf("%.1f", sp) : "") \
              with labels font ",8" tc rgb "#202020" notitle, \
          for [i = 1:nmodels] data using (xpos(i)):(mine(i) ? floor_ * 1.06 : NaN):(model_name(i)) \

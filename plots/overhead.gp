@@ -51,7 +51,7 @@ do for [k = 1:2] {
     plot for [i = 1:nmodels] data using (i):(mine(i) ? per_task(0) : NaN):(i - bw / 2):(i + bw / 2):(us_lo / 40):(per_task(0)) \
              with boxxyerror lt i title model_name(i), \
          for [i = 1:nmodels] data using (i):(mine(i) ? per_task(0) : NaN):($9 * 1e6 / $5):($11 * 1e6 / $5) \
-             with yerrorbars lc rgb "#202020" lw 1.2 pt 0 notitle, \
+             with yerrorbars lc rgb "#202020" lw 1.2 dt solid pt 0 notitle, \
          for [i = 1:nmodels] data using (i):(mine(i) ? $11 * 1e6 / $5 * 1.35 : NaN):(per_task(0) < 10 ? sprintf("%.2f µs", per_task(0)) : sprintf("%.0f µs", per_task(0))) \
              with labels font ",10" tc rgb "#202020" notitle, \
          for [i = 1:nmodels] data using (i):(mine(i) ? us_lo / 2.4 : NaN):(sprintf("N = %d\nj = %d", $5, $6)) \
