@@ -8,7 +8,9 @@
 
 /* Iterations between two looks at the cancel flag and the deadline: a few million, so the
  * check costs nothing measurable (one load and a compare per 4 Mi adds). */
-#define COUNT_CHECK_EVERY (1u << 22)
+#ifndef COUNT_CHECK_EVERY
+#define COUNT_CHECK_EVERY (1ull << 22)
+#endif
 
 struct count_ctx {
     uint64_t count;         /* C */
