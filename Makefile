@@ -27,7 +27,7 @@ Q =
 endif
 
 .PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
-        fuzz-thumbnail
+        fuzz-thumbnail fuzz-urls fuzz
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -134,6 +134,22 @@ fuzz-thumbnail:
 	    -artifact_prefix=tests/fuzz/thumbnail_regress/ -print_final_stats=1 \
 	    $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_seeds
 
+# libFuzzer+ASan on the --urls list reader (workloads/urls.c). A crash lands in
+# tests/fuzz/urls_regress/, which tests/test_urls.c replays.
+fuzz-urls:
+	@sh scripts/fuzz-deps.sh
+	@mkdir -p $(BUILD)-fuzz/urls_corpus tests/fuzz/urls_regress
+	@echo "  FUZZ-CC tests/fuzz/fuzz_urls.c"
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -o $(BUILD)-fuzz/fuzz_urls tests/fuzz/fuzz_urls.c workloads/urls.c
+	$(BUILD)-fuzz/fuzz_urls -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
+	    -dict=tests/fuzz/urls.dict -artifact_prefix=tests/fuzz/urls_regress/ \
+	    -print_final_stats=1 $(BUILD)-fuzz/urls_corpus tests/fuzz/urls_seeds
+
+# Every fuzz target in turn, FUZZ_SECONDS each (each starts by running its seeds and corpus).
+fuzz: fuzz-server fuzz-thumbnail fuzz-urls
+
 # The embedded server's figures for README.md: wrk throughput and the delay of 1,000 concurrent
 # sleeping requests (scripts/server_latency.c), median of RUNS=5.
 bench-server: $(BIN)/concbench
@@ -155,6 +171,8 @@ help:
 	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"
 	@echo "make fuzz-server FUZZ_SECONDS=N  libFuzzer+ASan on the HTTP request parser"
 	@echo "make fuzz-thumbnail FUZZ_SECONDS=N  libFuzzer+ASan on decode/blur/shrink/encode"
+	@echo "make fuzz-urls FUZZ_SECONDS=N  libFuzzer+ASan on the --urls list reader"
+	@echo "make fuzz FUZZ_SECONDS=N  every fuzz target, N seconds each"
 	@echo "make bench-server  the embedded server: wrk requests/s, delay of 1,000 sleeps"
 	@echo "make clean      remove build output"
 
