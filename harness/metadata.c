@@ -1,6 +1,5 @@
 /* metadata.c — metadata.json of a sweep: the machine, the build, the tools, the sweep. */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "harness/atomic_file.h"
 #include "harness/sweep.h"
 #include "runtime/json.h"
+#include "workloads/curl_dl.h"
 
 /* The Makefile bakes the compiler and flags in (-DCONCBENCH_CC=... -DCONCBENCH_CFLAGS=...). */
 #ifndef CONCBENCH_CC
@@ -161,7 +161,15 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m)
 #ifdef __VERSION__
     json_key_str(&j, "compiler_version", __VERSION__);
 #endif
-    json_key_str(&j, "libcurl", curl_version());
+    /* concbench does not link libcurl (the http workload dlopens it): the version of the
+     * library a run would load, asked of it here, after the sweep's runs; null, with the
+     * reason, when it cannot be loaded. */
+    if (curl_dl_load(buf, sizeof buf) == 0) {
+        json_key_str(&j, "libcurl", curl_dl.version());
+    } else {
+        json_key_str(&j, "libcurl", NULL);
+        json_key_str(&j, "libcurl_error", buf);
+    }
     json_key_str(&j, "libcurl_header", LIBCURL_VERSION);
     json_key_str(&j, "libpng", png_get_libpng_ver(NULL));
     json_key_str(&j, "libpng_header", PNG_LIBPNG_VER_STRING);

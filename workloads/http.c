@@ -1,12 +1,14 @@
 /* http.c — the http workload: each task GETs one URL with libcurl (I/O-bound).
  *
+ * libcurl is not linked: set-up loads it with dlopen (workloads/curl_dl.h) and every call goes
+ * through the curl_dl table, so the other workloads never map it.
+ *
  * Blocking models use the easy API with one handle per thread (thread-local), so connections are
  * reused where the model's shape allows it: single has one thread, the pools one per worker, while
  * threads and processes get a fresh handle per task. The async form drives the multi-socket API
  * from the model's epoll loop (runtime/loop.h): libcurl tells us which fds to watch and when its
  * one timer is due, and we tell it what became ready. */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +23,7 @@
 #include "runtime/json.h"
 #include "runtime/loop.h"
 #include "runtime/shm.h"
+#include "workloads/curl_dl.h"
 #include "workloads/server.h"
 #include "workloads/workload.h"
 
@@ -169,8 +172,12 @@ static int http_setup(const struct options *o, const struct run_params *p, void 
         r = -EINVAL;
         goto fail;
     }
-    /* Once, before any thread or fork. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    /* libcurl is loaded here, not linked, so that runs of other workloads fork a parent
+     * without its ~30 libraries (fork cost grows with the parent's mappings). Once, before any
+     * thread or fork, like curl_global_init. */
+    if ((r = curl_dl_load(err, errlen)) < 0)
+        goto fail;
+    if (curl_dl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "curl_global_init failed");
         r = -EIO;
         goto fail;
@@ -206,7 +213,7 @@ static int http_setup(const struct options *o, const struct run_params *p, void 
 fail_server:
     server_stop(c->server_pid, NULL);
 fail_curl:
-    curl_global_cleanup();
+    curl_dl.global_cleanup();
 fail:
     free_urls(c);
     free(c);
@@ -218,7 +225,7 @@ static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 
 static void handle_free(void *h)
 {
-    curl_easy_cleanup(h);
+    curl_dl.easy_cleanup(h);
 }
 
 static void handle_key_init(void)
@@ -233,22 +240,22 @@ static void http_teardown(void *ctx)
 
     pthread_once(&handle_once, handle_key_init);
     if ((h = pthread_getspecific(handle_key))) {   /* the calling thread's (single) */
-        curl_easy_cleanup(h);
+        curl_dl.easy_cleanup(h);
         pthread_setspecific(handle_key, NULL);
     }
     if (c->multi) {
         /* The model's loop is gone by now: closing the cached connections must not call back
          * into it, and libcurl's pending loop timer went with the loop. */
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
+        curl_dl.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        curl_dl.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
         c->timer = NULL;
-        curl_multi_cleanup(c->multi);
+        curl_dl.multi_cleanup(c->multi);
     }
     free(c->inflight);
     if (c->server_pid > 0)
         server_stop(c->server_pid, NULL);
     free_urls(c);
-    curl_global_cleanup();
+    curl_dl.global_cleanup();
     free(c);
 }
 
@@ -258,21 +265,21 @@ static void http_teardown(void *ctx)
 static void prepare(struct http_ctx *c, CURL *h, unsigned i, const struct task_env *env,
                     struct body *b)
 {
-    curl_easy_setopt(h, CURLOPT_URL, c->urls[i % c->n_urls]);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_dl.easy_setopt(h, CURLOPT_URL, c->urls[i % c->n_urls]);
+    curl_dl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_dl.easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+    curl_dl.easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_dl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_dl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (c->no_reuse) {
-        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_dl.easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        curl_dl.easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     }
     if (env->deadline > 0) {
         long ms = (long)((env->deadline - clock_now()) * 1000.0 + 0.5);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 1 ? ms : 1L);
+        curl_dl.easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 1 ? ms : 1L);
     } else {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+        curl_dl.easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
     }
     b->sum = SERVER_CHECKSUM_INIT;
     b->bytes = 0;
@@ -283,8 +290,8 @@ static int conclude(struct http_ctx *c, CURL *h, CURLcode rc, unsigned i, const 
                     const char *errbuf, double started, struct task_result *r)
 {
     long code = 0, connects = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    curl_dl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_dl.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
     r->extra[0] = code;                 /* HTTP status, 0 when none came */
     r->extra[1] = (int64_t)b->bytes;    /* body bytes received */
     r->extra[2] = connects;             /* new connections this transfer opened */
@@ -301,16 +308,16 @@ static int conclude(struct http_ctx *c, CURL *h, CURLcode rc, unsigned i, const 
         return task_fail(r, TASK_CANCELLED, "cancelled", "task %u: cancelled after %.0f ms", i, ms);
     case CURLE_COULDNT_CONNECT:
         return task_fail(r, TASK_FAILED, "connection refused", "task %u: %s: %s", i,
-                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_dl.easy_strerror(rc));
     case CURLE_COULDNT_RESOLVE_HOST:
         return task_fail(r, TASK_FAILED, "DNS failure", "task %u: %s: %s", i,
-                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_dl.easy_strerror(rc));
     case CURLE_GOT_NOTHING:
         return task_fail(r, TASK_FAILED, "closed without reply", "task %u: %s: %s", i,
-                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_dl.easy_strerror(rc));
     default:
-        return task_fail(r, TASK_FAILED, curl_easy_strerror(rc), "task %u: %s: %s", i,
-                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        return task_fail(r, TASK_FAILED, curl_dl.easy_strerror(rc), "task %u: %s: %s", i,
+                         c->urls[i % c->n_urls], errbuf[0] ? errbuf : curl_dl.easy_strerror(rc));
     }
     if (code >= 400) {
         char kind[32];
@@ -342,21 +349,21 @@ static int http_run(void *ctx, unsigned i, const struct task_env *env, struct ta
     pthread_once(&handle_once, handle_key_init);
     h = pthread_getspecific(handle_key);
     if (!h) {
-        if (!(h = curl_easy_init()))
+        if (!(h = curl_dl.easy_init()))
             return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_easy_init failed", i);
         pthread_setspecific(handle_key, h);
     } else {
-        curl_easy_reset(h);     /* keeps the connection cache */
+        curl_dl.easy_reset(h);     /* keeps the connection cache */
     }
     double started = clock_now();
     prepare(c, h, i, env, &b);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, env);
-    CURLcode rc = curl_easy_perform(h);
+    curl_dl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_dl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_dl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_dl.easy_setopt(h, CURLOPT_XFERINFODATA, env);
+    CURLcode rc = curl_dl.easy_perform(h);
     int st = conclude(c, h, rc, i, &b, errbuf, started, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_dl.easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     return st;
 }
 
@@ -378,8 +385,8 @@ static void finish_async(struct http_ctx *c, struct http_async *a, int status)
 {
     void (*done)(void *, int) = a->done;
     void *arg = a->arg;
-    curl_multi_remove_handle(c->multi, a->h);
-    curl_easy_cleanup(a->h);
+    curl_dl.multi_remove_handle(c->multi, a->h);
+    curl_dl.easy_cleanup(a->h);
     c->inflight[a->i] = NULL;
     free(a);
     done(arg, status);
@@ -390,11 +397,11 @@ static void drain(struct http_ctx *c)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(c->multi, &left))) {
+    while ((m = curl_dl.multi_info_read(c->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         struct http_async *a;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&a);
+        curl_dl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&a);
         int st = conclude(c, a->h, m->data.result, a->i, &a->b, a->errbuf, a->started, a->r);
         finish_async(c, a, st);
     }
@@ -411,7 +418,7 @@ static void on_socket_ready(struct loop *l, int fd, unsigned events, void *arg)
         flags |= CURL_CSELECT_OUT;
     if (events & LOOP_ERROR)
         flags |= CURL_CSELECT_ERR;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
+    curl_dl.multi_socket_action(c->multi, fd, flags, &running);
     drain(c);
 }
 
@@ -421,7 +428,7 @@ static void on_curl_timer(struct loop *l, void *arg)
     int running;
     (void)l;
     c->timer = NULL;            /* fired: the handle is gone */
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    curl_dl.multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     drain(c);
 }
 
@@ -468,15 +475,15 @@ static int multi_init(struct http_ctx *c, struct loop *l)
         return c->loop == l ? 0 : -EINVAL;
     if (!(c->inflight = calloc(c->tasks, sizeof *c->inflight)))
         return -ENOMEM;
-    if (!(c->multi = curl_multi_init()))
+    if (!(c->multi = curl_dl.multi_init()))
         return -ENOMEM;
     c->loop = l;
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_dl.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_dl.multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_dl.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_dl.multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     /* Without a cap, libcurl opens as many connections as there are transfers. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_dl.multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     return 0;
 }
 
@@ -490,7 +497,7 @@ static int http_start(void *ctx, unsigned i, struct loop *l, const struct task_e
     if ((err = multi_init(c, l)) < 0)
         return task_fail(r, TASK_FAILED, "curl init", "task %u: curl multi init: %s", i,
                          strerror(-err));
-    if (!(a = calloc(1, sizeof *a)) || !(a->h = curl_easy_init())) {
+    if (!(a = calloc(1, sizeof *a)) || !(a->h = curl_dl.easy_init())) {
         free(a);
         return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_easy_init failed", i);
     }
@@ -501,12 +508,12 @@ static int http_start(void *ctx, unsigned i, struct loop *l, const struct task_e
     a->arg = arg;
     a->started = clock_now();
     prepare(c, a->h, i, env, &a->b);
-    curl_easy_setopt(a->h, CURLOPT_ERRORBUFFER, a->errbuf);
-    curl_easy_setopt(a->h, CURLOPT_PRIVATE, a);
+    curl_dl.easy_setopt(a->h, CURLOPT_ERRORBUFFER, a->errbuf);
+    curl_dl.easy_setopt(a->h, CURLOPT_PRIVATE, a);
     c->inflight[i] = a;
-    if (curl_multi_add_handle(c->multi, a->h) != CURLM_OK) {
+    if (curl_dl.multi_add_handle(c->multi, a->h) != CURLM_OK) {
         c->inflight[i] = NULL;
-        curl_easy_cleanup(a->h);
+        curl_dl.easy_cleanup(a->h);
         free(a);
         return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_multi_add_handle failed", i);
     }
