@@ -701,8 +701,11 @@ static size_t workloads(const struct report_data *d, const char *kind, const cha
 
 static bool has_part(const struct report_data *d, const char *w, const char *part)
 {
+    /* Only cells with a measured run count: a sweep interrupted before any run of a part has
+     * nothing to draw, and gnuplot fails on a chart without a point. */
     for (size_t i = 0; i < d->ncells; i++)
-        if ((!w || is(d->cells[i].workload, w)) && is(d->cells[i].part, part))
+        if ((!w || is(d->cells[i].workload, w)) && is(d->cells[i].part, part) &&
+            isfinite(d->cells[i].median_s))
             return true;
     return false;
 }

@@ -1,6 +1,6 @@
 /* test_sweep.c — `concbench sweep`: the CSV and JSON writers read back by parsers, files that
  * appear whole, the shuffle, the tiny test profile end to end, runs that fail, crash and hang,
- * and Ctrl-C in the middle of a sweep. */
+ * and Ctrl-C in the middle of a sweep (and SIGINT/SIGTERM at random moments, then a report). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -801,6 +801,140 @@ static void test_sweep_sigterm(void **state)
     interrupt_sweep(SIGTERM);
 }
 
+/* Every file of a run folder reads back: .json parses, each .jsonl line parses, each .csv row
+ * has the header's field count and the file ends with a newline (no half row). Recurses into
+ * sub-folders (hyperfine/). */
+static void check_every_file(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[8192], err[128];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        assert_int_equal(lstat(path, &st), 0);
+        if (S_ISDIR(st.st_mode)) {
+            check_every_file(path);
+            continue;
+        }
+        const char *ext = strrchr(e->d_name, '.');
+        if (!ext)
+            continue;
+        size_t len;
+        char *text = slurp(path, &len);
+        assert_non_null(text);
+        if (strcmp(ext, ".json") == 0) {
+            struct json_value *v = json_parse(text, len, err, sizeof err);
+            if (!v)
+                fail_msg("%s is not JSON: %s", path, err);
+            json_free(v);
+        } else if (strcmp(ext, ".jsonl") == 0 || strcmp(ext, ".csv") == 0) {
+            if (len > 0 && text[len - 1] != '\n')
+                fail_msg("%s ends in the middle of a line", path);
+            size_t nl;
+            char **lines = lines_of(text, &nl);
+            int header_fields = -1;
+            for (size_t k = 0; k < nl; k++) {
+                if (ext[1] == 'j') {
+                    struct json_value *v = json_parse(lines[k], strlen(lines[k]), err,
+                                                      sizeof err);
+                    if (!v)
+                        fail_msg("%s line %zu: %s", path, k + 1, err);
+                    json_free(v);
+                } else {
+                    char *f[64];
+                    int n = csv_split(lines[k], f, 64);
+                    free_fields(f, n);
+                    if (header_fields < 0)
+                        header_fields = n;
+                    else if (n != header_fields)
+                        fail_msg("%s row %zu: %d fields, the header has %d", path, k + 1, n,
+                                 header_fields);
+                }
+            }
+            free(lines);
+        }
+        free(text);
+    }
+    closedir(d);
+}
+
+/* SIGINT and SIGTERM at moments drawn from a few seeds, from the sweep's first instant (during
+ * calibration, before any folder exists) to well into its runs: exit 130, no process left, and
+ * when a run folder was made, every file in it whole, the summary marked partial and
+ * `concbench report` (what make plots runs) drawing from it. */
+static void test_sweep_interrupt_random(void **state)
+{
+    (void)state;
+    static const uint32_t seeds[] = { 1, 7, 42, 1234, 99991, 31337 };
+    for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
+        char out[64], logs[64], dir[4096], path[4200];
+        uint32_t x = seeds[s] * 2654435761u;
+        x ^= x >> 15;
+        x *= 2246822519u;
+        x ^= x >> 13;
+        int sig = s % 2 ? SIGTERM : SIGINT;
+        double delay = (double)(x % 3000) / 1000.0;   /* 0 to 3 s after the start */
+        make_tmpdir(out, sizeof out);
+        make_tmpdir(logs, sizeof logs);
+        char *argv[] = { (char *)cb_path(), "sweep", "--profile", "test", "--runs", "40",
+                         "--out", out, "--seed", "5", NULL };
+        pid_t pid = start_bg(argv, logs);
+        usleep((useconds_t)(delay * 1e6));
+        assert_int_equal(kill(pid, sig), 0);
+        int code = wait_for(pid, 15);
+        snprintf(path, sizeof path, "%s/stderr", logs);
+        char *log = slurp(path, NULL);
+        print_message("seed %u: %s after %.3f s: exit %d\n", seeds[s],
+                      sig == SIGINT ? "SIGINT" : "SIGTERM", delay, code);
+        if (code != 130)
+            fail_msg("seed %u: sweep exited %d after %s at %.3f s: %s", seeds[s], code,
+                     sig == SIGINT ? "SIGINT" : "SIGTERM", delay, log);
+        free(log);
+        assert_int_equal(cb_count_children(), 0);
+
+        snprintf(path, sizeof path, "%s/latest", out);
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            /* Interrupted before the plan ran: no folder, nothing to read. */
+            DIR *d = opendir(out);
+            struct dirent *e;
+            assert_non_null(d);
+            while ((e = readdir(d)))
+                if (e->d_name[0] != '.')
+                    fail_msg("seed %u: %s/%s left without a latest link", seeds[s], out,
+                             e->d_name);
+            closedir(d);
+        } else {
+            latest_dir(out, dir, sizeof dir);
+            check_every_file(dir);
+            struct json_value *m = parse_file(dir, "metadata.json");
+            assert_true(jbool(m, "partial"));
+            assert_string_equal(jstr(m, "interrupted_by"),
+                                sig == SIGINT ? "SIGINT" : "SIGTERM");
+            json_free(m);
+            char *partial = slurp_in(dir, "PARTIAL");
+            assert_non_null(strstr(partial, "interrupted"));
+            free(partial);
+            assert_no_temp_files(dir);
+            struct cb_out o;
+            cb_run(&o, "report", dir, NULL);
+            if (o.status != 0)
+                fail_msg("seed %u: report on the partial folder: exit %d: %s", seeds[s],
+                         o.status, o.err);
+            snprintf(path, sizeof path, "%s/report.md", dir);
+            assert_int_equal(access(path, R_OK), 0);
+            cb_out_free(&o);
+            assert_int_equal(cb_count_children(), 0);
+        }
+        rm_rf(out);
+        rm_rf(logs);
+    }
+}
+
 static void test_sweep_usage(void **state)
 {
     (void)state;
@@ -875,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_sweep_faults),
         cmocka_unit_test(test_sweep_sigint),
         cmocka_unit_test(test_sweep_sigterm),
+        cmocka_unit_test(test_sweep_interrupt_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
