@@ -8,7 +8,6 @@
  * threads and processes get a fresh handle per task. The async form drives the multi-socket API
  * from the model's epoll loop (runtime/loop.h): libcurl tells us which fds to watch and when its
  * one timer is due, and we tell it what became ready. */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,12 +24,12 @@
 #include "runtime/shm.h"
 #include "workloads/curl_dl.h"
 #include "workloads/server.h"
+#include "workloads/urls.h"
 #include "workloads/workload.h"
 
 extern const struct workload workload_http;
 
 #define HTTP_MAX_URLS 100000
-#define HTTP_MAX_URL_LEN 4096
 
 struct http_ctx {
     char **urls;                /* task i fetches urls[i % n_urls] */
@@ -107,43 +106,25 @@ static int add_url(struct http_ctx *c, const char *u, size_t len)
     return 0;
 }
 
-/* One URL a line; blank lines and lines starting with '#' skipped; surrounding blanks trimmed.
- * Every line is bounded (HTTP_MAX_URL_LEN) and so is the count. */
+static int add_url_cb(void *arg, const char *u, size_t len)
+{
+    return add_url(arg, u, len);
+}
+
+/* One URL a line (workloads/urls.c: blank lines and '#' comments skipped, blanks trimmed, every
+ * line bounded by URLS_MAX_LEN, the count by HTTP_MAX_URLS). */
 static int read_urls(struct http_ctx *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char line[HTTP_MAX_URL_LEN + 2];
-    unsigned lineno = 0;
 
     if (!f) {
         snprintf(err, errlen, "cannot read --urls file '%s': %s", path, strerror(errno));
         return -EINVAL;
     }
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        lineno++;
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            snprintf(err, errlen, "%s:%u: line longer than %d characters", path, lineno,
-                     HTTP_MAX_URL_LEN);
-            fclose(f);
-            return -EINVAL;
-        }
-        char *s = line, *e = line + len;
-        while (s < e && isspace((unsigned char)*s))
-            s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-            e--;
-        if (s == e || *s == '#')
-            continue;
-        int r = add_url(c, s, (size_t)(e - s));
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%u: %s", path, lineno,
-                     r == -E2BIG ? "too many URLs" : strerror(-r));
-            fclose(f);
-            return r == -E2BIG ? -EINVAL : r;
-        }
-    }
+    int r = urls_read(f, path, add_url_cb, c, err, errlen);
     fclose(f);
+    if (r < 0)
+        return r;
     if (c->n_urls == 0) {
         snprintf(err, errlen, "--urls file '%s' has no URL", path);
         return -EINVAL;
