@@ -29,7 +29,7 @@ Q =
 endif
 
 .PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
-        fuzz-thumbnail fuzz-urls fuzz
+        fuzz-thumbnail fuzz-urls fuzz memcheck
 all: $(BIN)/concbench
 
 $(BUILD)/%.o: %.c
@@ -153,6 +153,11 @@ fuzz-urls:
 # Every fuzz target in turn, FUZZ_SECONDS each (each starts by running its seeds and corpus).
 fuzz: fuzz-server fuzz-thumbnail fuzz-urls
 
+# valgrind memcheck on `run` of every workload under single (scripts/memcheck.sh): fails on a
+# definite or indirect leak or a memory error.
+memcheck: $(BIN)/concbench
+	@sh scripts/memcheck.sh $(BIN)/concbench
+
 # The embedded server's figures for README.md: wrk throughput and the delay of 1,000 concurrent
 # sleeping requests (scripts/server_latency.c), median of RUNS=5.
 bench-server: $(BIN)/concbench
@@ -176,6 +181,7 @@ help:
 	@echo "make fuzz-thumbnail FUZZ_SECONDS=N  libFuzzer+ASan on decode/blur/shrink/encode"
 	@echo "make fuzz-urls FUZZ_SECONDS=N  libFuzzer+ASan on the --urls list reader"
 	@echo "make fuzz FUZZ_SECONDS=N  every fuzz target, N seconds each"
+	@echo "make memcheck   valgrind: no leak in run of each workload under single"
 	@echo "make bench-server  the embedded server: wrk requests/s, delay of 1,000 sleeps"
 	@echo "make clean      remove build output"
 
