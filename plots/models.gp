@@ -52,9 +52,11 @@ workload = strlen(arg_workload) > 0 ? arg_workload : strip_png(last_after_dash(o
 split_rows = 'have = ""; do for [i = 1:nmodels] { eval sprintf("set table $m%d separator comma", i); plot data using @split_cols with table if (@split_if && model_index(strcol(3)) == i); unset table; eval sprintf("rows = |$m%d|", i); if (rows > 0) { have = have . sprintf(" %d", i) } }'
 block(i) = sprintf("$m%d", i)
 
+# The paths stay variables inside the command: spliced into its text, a folder name holding a
+# quote or a backquote would be run as gnuplot (and, through backquotes, shell) commands.
 set_term(k) = k == 1 ? \
-    sprintf('set terminal pngcairo size 1200,800 enhanced font "DejaVu Sans,12"; set output "%s"', out) : \
-    sprintf('set terminal svg size 1200,800 enhanced font "DejaVu Sans,12" background rgb "white"; set output "%s"', svgout)
+    'set terminal pngcairo size 1200,800 enhanced font "DejaVu Sans,12"; set output out' : \
+    'set terminal svg size 1200,800 enhanced font "DejaVu Sans,12" background rgb "white"; set output svgout'
 
 # The title (each chart sets chart_title, then eval heading) and the machine line under it
 # (noenhanced: CPU names may hold characters like '_' or '@').
