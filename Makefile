@@ -120,7 +120,8 @@ fuzz-server:
 	    -o $(BUILD)-fuzz/fuzz_http_parse tests/fuzz/fuzz_http_parse.c workloads/http_parse.c
 	$(BUILD)-fuzz/fuzz_http_parse -max_total_time=$(FUZZ_SECONDS) -max_len=12000 \
 	    -dict=tests/fuzz/http.dict -artifact_prefix=tests/fuzz/http_parse_regress/ \
-	    -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/http_parse_seeds
+	    -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/http_parse_seeds \
+	    tests/fuzz/http_parse_regress
 
 # libFuzzer+ASan on the thumbnail pipeline (decode, blur, shrink, encode from memory; libpng).
 # A crash lands in tests/fuzz/thumbnail_regress/, which tests/test_image.c replays.
@@ -135,7 +136,8 @@ fuzz-thumbnail:
 	$(BUILD)-fuzz/fuzz_thumbnail -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -rss_limit_mb=2048 -dict=tests/fuzz/png.dict \
 	    -artifact_prefix=tests/fuzz/thumbnail_regress/ -print_final_stats=1 \
-	    $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_seeds
+	    $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_seeds \
+	    tests/fuzz/thumbnail_regress
 
 # libFuzzer+ASan on the --urls list reader (workloads/urls.c). A crash lands in
 # tests/fuzz/urls_regress/, which tests/test_urls.c replays.
@@ -148,9 +150,10 @@ fuzz-urls:
 	    -o $(BUILD)-fuzz/fuzz_urls tests/fuzz/fuzz_urls.c workloads/urls.c
 	$(BUILD)-fuzz/fuzz_urls -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 	    -dict=tests/fuzz/urls.dict -artifact_prefix=tests/fuzz/urls_regress/ \
-	    -print_final_stats=1 $(BUILD)-fuzz/urls_corpus tests/fuzz/urls_seeds
+	    -print_final_stats=1 $(BUILD)-fuzz/urls_corpus tests/fuzz/urls_seeds tests/fuzz/urls_regress
 
-# Every fuzz target in turn, FUZZ_SECONDS each (each starts by running its seeds and corpus).
+# Every fuzz target in turn, FUZZ_SECONDS each. Each starts by running its corpus, seeds and
+# regression inputs (read only: new inputs go to the first folder, $(BUILD)-fuzz/...).
 fuzz: fuzz-server fuzz-thumbnail fuzz-urls
 
 # valgrind memcheck on `run` of every workload under single (scripts/memcheck.sh): fails on a
