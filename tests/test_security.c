@@ -330,6 +330,29 @@ static void test_thumbnail_symlinks_do_not_escape(void **state)
     }
 }
 
+/* A PNG input larger than IMAGE_FILE_MAX (a sparse file: no disk used) fails its task with a
+ * clear error instead of being read whole into memory. */
+static void test_thumbnail_input_size_bounded(void **state)
+{
+    (void)state;
+    char images[256], path[300];
+    struct cb_out o;
+    snprintf(images, sizeof images, "%s/big-images", ts_tmp);
+    if (cb_run(&o, "corpus", images, "-n", "1", "--size", "40x30", NULL) != 0)
+        fail_msg("corpus: %s", o.err);
+    cb_out_free(&o);
+    snprintf(path, sizeof path, "%s/zz-huge.png", images);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (1l << 30) + 1), 0);
+    close(fd);
+    cb_run(&o, "run", "-w", "thumbnail", "-m", "single", "-n", "2", "--images", images, NULL);
+    if (o.status != 1 || !strstr(o.out, "too large"))
+        fail_msg("a 1 GiB + 1 input: exit %d, out %s, err %s", o.status, o.out, o.err);
+    cb_out_free(&o);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_no_shell_in_chart_scripts),
         cmocka_unit_test(test_report_folder_name_is_not_code),
         cmocka_unit_test(test_thumbnail_symlinks_do_not_escape),
+        cmocka_unit_test(test_thumbnail_input_size_bounded),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }

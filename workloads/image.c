@@ -729,6 +729,10 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len)
         close(fd);
         return e;
     }
+    if (st.st_size > IMAGE_FILE_MAX) {
+        close(fd);
+        return -EFBIG;
+    }
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
     uint8_t *p = malloc(cap);
     if (!p) {
@@ -737,6 +741,11 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len)
     }
     for (;;) {
         if (n == cap) {
+            if (n > IMAGE_FILE_MAX) {       /* a file that grew while we read it */
+                free(p);
+                close(fd);
+                return -EFBIG;
+            }
             uint8_t *q = realloc(p, cap * 2);
             if (!q) {
                 free(p);

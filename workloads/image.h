@@ -19,6 +19,7 @@ struct image {
 #define IMAGE_MSG_LEN 160
 /* Hard ceiling on --max-pixels: 2^32 pixels (16 GiB of RGBA). */
 #define IMAGE_MAX_PIXELS_CAP (1ull << 32)
+#define IMAGE_FILE_MAX (1l << 30)   /* bytes of one input file image_read_file reads */
 
 /* The return values of image_decode besides 0. */
 enum {
@@ -101,7 +102,7 @@ int image_mkdirs(const char *dir);
 
 /* Read a whole regular file into a malloc'd buffer (EINTR retried). 0 or a negative errno:
  * -EISDIR for a folder, -EINVAL for anything else that is not a regular file (FIFO, device),
- * which is never opened for blocking reads. */
+ * which is never opened for blocking reads; -EFBIG past IMAGE_FILE_MAX bytes. */
 int image_read_file(const char *path, uint8_t **buf, size_t *len);
 
 #endif
