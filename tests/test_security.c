@@ -347,7 +347,7 @@ static void test_thumbnail_input_size_bounded(void **state)
     assert_int_equal(ftruncate(fd, (1l << 30) + 1), 0);
     close(fd);
     cb_run(&o, "run", "-w", "thumbnail", "-m", "single", "-n", "2", "--images", images, NULL);
-    if (o.status != 1 || !strstr(o.out, "too large"))
+    if (o.status != 1 || !strstr(o.out, "File too large"))
         fail_msg("a 1 GiB + 1 input: exit %d, out %s, err %s", o.status, o.out, o.err);
     cb_out_free(&o);
     unlink(path);
