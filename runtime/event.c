@@ -11,7 +11,6 @@
 
 int event_init(struct event *e)
 {
-    pthread_condattr_t ca;
     int err;
 
     atomic_init(&e->flag, false);
@@ -20,15 +19,8 @@ int event_init(struct event *e)
         return -errno;
     if ((err = pthread_mutex_init(&e->mu, NULL)) != 0)
         goto out_fd;
-    if ((err = pthread_condattr_init(&ca)) != 0)
-        goto out_mu;
-    err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (err == 0)
-        err = pthread_cond_init(&e->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (err == 0)
+    if ((err = clock_cond_init(&e->cv)) == 0)
         return 0;
-out_mu:
     pthread_mutex_destroy(&e->mu);
 out_fd:
     close(e->fd);

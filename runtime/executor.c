@@ -61,19 +61,6 @@ struct executor {
     pthread_t *threads;
 };
 
-static int cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t ca;
-    int err = pthread_condattr_init(&ca);
-    if (err != 0)
-        return err;
-    err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (err == 0)
-        err = pthread_cond_init(cv, &ca);
-    pthread_condattr_destroy(&ca);
-    return err;
-}
-
 /* ex->mu held. */
 static void list_append(struct executor *ex, struct job *j)
 {
@@ -315,7 +302,7 @@ int executor_submit(struct executor *ex, executor_fn *fn, void *arg, struct futu
         free(f);
         return -err;
     }
-    if ((err = cond_init_mono(&f->cv)) != 0) {
+    if ((err = clock_cond_init(&f->cv)) != 0) {
         pthread_mutex_destroy(&f->mu);
         free(f);
         return -err;

@@ -8,19 +8,6 @@
 
 #include "runtime/clock.h"
 
-static int cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t ca;
-    int err = pthread_condattr_init(&ca);
-    if (err != 0)
-        return err;
-    err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (err == 0)
-        err = pthread_cond_init(cv, &ca);
-    pthread_condattr_destroy(&ca);
-    return err;
-}
-
 int queue_init(struct queue *q, size_t capacity)
 {
     int err;
@@ -35,11 +22,11 @@ int queue_init(struct queue *q, size_t capacity)
     q->closed = false;
     if ((err = pthread_mutex_init(&q->mu, NULL)) != 0)
         goto out_items;
-    if ((err = cond_init_mono(&q->not_empty)) != 0)
+    if ((err = clock_cond_init(&q->not_empty)) != 0)
         goto out_mu;
-    if ((err = cond_init_mono(&q->not_full)) != 0)
+    if ((err = clock_cond_init(&q->not_full)) != 0)
         goto out_ne;
-    if ((err = cond_init_mono(&q->all_done)) != 0)
+    if ((err = clock_cond_init(&q->all_done)) != 0)
         goto out_nf;
     return 0;
 out_nf:

@@ -8,22 +8,14 @@
 
 int csem_init(struct csem *s, unsigned value)
 {
-    pthread_condattr_t ca;
     int err;
 
     s->value = value;
     s->waiters = 0;
     if ((err = pthread_mutex_init(&s->mu, NULL)) != 0)
         return -err;
-    if ((err = pthread_condattr_init(&ca)) != 0)
-        goto out_mu;
-    err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (err == 0)
-        err = pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (err == 0)
+    if ((err = clock_cond_init(&s->cv)) == 0)
         return 0;
-out_mu:
     pthread_mutex_destroy(&s->mu);
     return -err;
 }
