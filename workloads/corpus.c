@@ -179,38 +179,6 @@ int corpus_is_ours(const char *path)
     return memmem(head, (size_t)n, mark, sizeof mark) != NULL;  /* key's NUL included */
 }
 
-static int corpus_write_one(const char *dir, const char *name, const uint8_t *buf, size_t len)
-{
-    char tmp[4096], path[4096];
-    int fd, e = 0;
-
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    fd = mkstemp(tmp);
-    if (fd < 0)
-        return -errno;
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            e = -errno;
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (fchmod(fd, 0644) < 0 && !e)
-        e = -errno;
-    if (close(fd) < 0 && !e)
-        e = -errno;
-    if (!e && rename(tmp, path) < 0)
-        e = -errno;
-    if (e)
-        unlink(tmp);
-    return e;
-}
-
 int corpus_write(const char *dir, unsigned n, uint32_t w, uint32_t h, uint64_t seed, char *err,
                  size_t errlen)
 {
@@ -247,7 +215,7 @@ int corpus_write(const char *dir, unsigned n, uint32_t w, uint32_t h, uint64_t s
             snprintf(err, errlen, "cannot make image %u: %s", k, strerror(-rc));
             return rc;
         }
-        rc = corpus_write_one(dir, name, buf, len);
+        rc = image_write_file(dir, name, buf, len);
         free(buf);
         if (rc < 0) {
             snprintf(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(-rc));

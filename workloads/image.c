@@ -773,3 +773,35 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len)
     *len = n;
     return 0;
 }
+
+int image_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    const uint8_t *buf = data;
+    char tmp[4400], path[4400];
+    int fd, e = 0;
+
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    if ((fd = mkstemp(tmp)) < 0)
+        return -errno;
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            e = -errno;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (!e && fchmod(fd, 0644) < 0)
+        e = -errno;
+    if (close(fd) < 0 && !e)
+        e = -errno;
+    if (!e && rename(tmp, path) < 0)
+        e = -errno;
+    if (e)
+        unlink(tmp);
+    return e;
+}

@@ -105,4 +105,9 @@ int image_mkdirs(const char *dir);
  * which is never opened for blocking reads; -EFBIG past IMAGE_FILE_MAX bytes. */
 int image_read_file(const char *path, uint8_t **buf, size_t *len);
 
+/* Write len bytes to dir/name (mode 0644) under a temporary name in dir (".NAME.XXXXXX"), then
+ * rename it: a reader sees the whole file or none. No fsync: outputs are measured, not kept
+ * safe across a crash. 0 or a negative errno; on failure the temporary file is removed. */
+int image_write_file(const char *dir, const char *name, const void *data, size_t len);
+
 #endif

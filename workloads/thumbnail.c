@@ -372,38 +372,6 @@ static void thumb_out_name(const struct thumb_ctx *c, unsigned i, char *name, si
         snprintf(name, len, "%s.png", in->base);
 }
 
-/* Write buf to dir/name through a temporary name in dir, then rename. 0 or -errno. */
-static int thumb_write(const char *dir, const char *name, const uint8_t *buf, size_t len)
-{
-    char tmp[4400], path[4400];
-    int fd, e = 0;
-
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    if ((fd = mkstemp(tmp)) < 0)
-        return -errno;
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            e = -errno;
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (!e && fchmod(fd, 0644) < 0)
-        e = -errno;
-    if (close(fd) < 0 && !e)
-        e = -errno;
-    if (!e && rename(tmp, path) < 0)
-        e = -errno;
-    if (e)
-        unlink(tmp);
-    return e;
-}
-
 /* CPU time of the calling thread, in seconds: what a stage cost, however busy the machine. */
 static double thumb_cpu_now(void)
 {
@@ -481,7 +449,7 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
     if ((status = thumb_check(env, i, "write", r)) != TASK_OK)
         goto out;
     thumb_out_name(c, i, name, sizeof name);
-    rc = thumb_write(c->out, name, png, plen);
+    rc = image_write_file(c->out, name, png, plen);
     THUMB_LAP(ST_WRITE);
     if (rc < 0) {
         status = task_fail(r, TASK_FAILED, "write", "task %u: cannot write %s/%s: %s", i,
