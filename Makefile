@@ -106,13 +106,13 @@ RESULTS ?= results/latest
 plots: $(BIN)/concbench
 	@$(BIN)/concbench report --plots plots $(if $(PUBLISH),--publish $(PUBLISH)) $(RESULTS)
 
-# libFuzzer on the HTTP request parser (clang; scripts/fuzz-deps.sh installs what is missing).
+# libFuzzer on the HTTP request parser (clang; scripts/deps.sh installs what is missing).
 # New inputs go to $(BUILD)-fuzz/corpus; a crash lands in tests/fuzz/http_parse_regress/, which
 # tests/test_http_parse.c replays in `make test`: commit it with the fix.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 fuzz-server:
-	@sh scripts/fuzz-deps.sh
+	@sh scripts/deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(BUILD)-fuzz/corpus
 	@echo "  FUZZ-CC tests/fuzz/fuzz_http_parse.c"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
@@ -126,7 +126,7 @@ fuzz-server:
 # libFuzzer+ASan on the thumbnail pipeline (decode, blur, shrink, encode from memory; libpng).
 # A crash lands in tests/fuzz/thumbnail_regress/, which tests/test_image.c replays.
 fuzz-thumbnail:
-	@sh scripts/fuzz-deps.sh
+	@sh scripts/deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(BUILD)-fuzz/thumbnail_corpus tests/fuzz/thumbnail_regress
 	@echo "  FUZZ-CC tests/fuzz/fuzz_thumbnail.c"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
@@ -142,7 +142,7 @@ fuzz-thumbnail:
 # libFuzzer+ASan on the --urls list reader (workloads/urls.c). A crash lands in
 # tests/fuzz/urls_regress/, which tests/test_urls.c replays.
 fuzz-urls:
-	@sh scripts/fuzz-deps.sh
+	@sh scripts/deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(BUILD)-fuzz/urls_corpus tests/fuzz/urls_regress
 	@echo "  FUZZ-CC tests/fuzz/fuzz_urls.c"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fno-omit-frame-pointer \
