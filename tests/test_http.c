@@ -277,6 +277,39 @@ static void test_connection_reuse(void **state)
     }
 }
 
+/* Ctrl-C while every model waits on answers that would take a minute: the run ends at once
+ * (blocking transfers have their sockets shut down, process children are killed, async stops
+ * its transfers), every task cancelled or never started, exit 130, no child left but ours. */
+static void test_sigint_every_model(void **state)
+{
+    (void)state;
+    for (int m = 0; m < n_models; m++) {
+        char *argv[] = { (char *)cb_path(), "run", "-w", "http", "-m", model_names[m], "-n",
+                         "12", "--sleep-ms", "60000", "--json", NULL };
+        struct cb_out o;
+        double after;
+        cb_runv_signal(&o, argv, 0.6, SIGINT, &after);
+        if (o.status != 130)
+            fail_msg("%s: exit %d after SIGINT; %s", model_names[m], o.status, o.err);
+        /* Measured at 4-6 ms (README); this is only a bound for a loaded machine. */
+        if (after > 3.0)
+            fail_msg("%s: %.2f s from SIGINT to exit", model_names[m], after);
+        struct json_value *v = cb_json(&o);
+        const struct json_value *st = json_get(v, "task_status");
+        unsigned cancelled = 0;
+        for (size_t i = 0; i < st->n; i++) {
+            const char *x = st->items[i].string;
+            if (strcmp(x, "cancelled") != 0 && strcmp(x, "not_started") != 0)
+                fail_msg("%s: task %zu is %s after SIGINT", model_names[m], i, x);
+            cancelled += strcmp(x, "cancelled") == 0;
+        }
+        assert_true(cancelled >= 1);
+        json_free(v);
+        cb_out_free(&o);
+        assert_int_equal(cb_count_children(), 1);      /* this test's own server only */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_urls_file),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_connection_reuse),
+        cmocka_unit_test(test_sigint_every_model),
     };
     return cmocka_run_group_tests_name("http", tests, setup, teardown);
 }

@@ -9,11 +9,14 @@
  * from the model's epoll loop (runtime/loop.h): libcurl tells us which fds to watch and when its
  * one timer is due, and we tell it what became ready. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -45,6 +48,10 @@ struct http_ctx {
     CURLM *multi;
     struct loop *loop;
     struct loop_timer *timer;   /* libcurl's one timer */
+    /* blocking form: the thread that shuts sockets down on Ctrl-C (see cancel_watch) */
+    struct event *cancel;       /* the run's cancel event, NULL: none */
+    pthread_t watcher;
+    int watch_pipe[2];          /* written to by teardown to end the watcher; -1: no watcher */
     struct http_async **inflight;   /* by task index, NULL when not running */
     unsigned tasks;
 };
@@ -133,6 +140,105 @@ static int read_urls(struct http_ctx *c, const char *path, char *err, size_t err
     return 0;
 }
 
+/* ---- Ctrl-C for blocking transfers ----
+ * A blocking transfer waiting on a silent server would see Ctrl-C only at libcurl's next
+ * progress call, about once a second. To end it at once, every socket a blocking handle opens
+ * goes into this registry (CURLOPT_OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION), and a watcher
+ * thread shuts them all down (SHUT_RDWR) when the run's cancel event is set: the transfer's
+ * poll wakes with an error at once and the task ends as cancelled. Sockets opened after that
+ * are refused. The async form needs none of this: its model stops the transfers on the loop. */
+
+static pthread_mutex_t socks_mu = PTHREAD_MUTEX_INITIALIZER;
+static int *socks;              /* open sockets of blocking handles; guarded by socks_mu */
+static size_t n_socks, cap_socks;
+static bool socks_cancelled;    /* the watcher has shut everything down */
+
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)arg, (void)purpose;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    pthread_mutex_lock(&socks_mu);
+    if (!socks_cancelled && n_socks == cap_socks) {
+        size_t nc = cap_socks ? cap_socks * 2 : 64;
+        int *ns = realloc(socks, nc * sizeof *ns);
+        if (ns) {
+            socks = ns;
+            cap_socks = nc;
+        }
+    }
+    bool ok = !socks_cancelled && n_socks < cap_socks;
+    if (ok)
+        socks[n_socks++] = fd;
+    pthread_mutex_unlock(&socks_mu);
+    if (!ok) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+static int close_socket(void *arg, curl_socket_t fd)
+{
+    (void)arg;
+    pthread_mutex_lock(&socks_mu);      /* unregistered before the number can be reused */
+    for (size_t k = 0; k < n_socks; k++)
+        if (socks[k] == fd) {
+            socks[k] = socks[--n_socks];
+            break;
+        }
+    pthread_mutex_unlock(&socks_mu);
+    return close(fd);
+}
+
+static void *cancel_watch(void *arg)
+{
+    struct http_ctx *c = arg;
+    struct pollfd p[2] = { { event_fd(c->cancel), POLLIN, 0 }, { c->watch_pipe[0], POLLIN, 0 } };
+
+    while (poll(p, 2, -1) < 0 && errno == EINTR)
+        ;
+    if (p[0].revents & POLLIN) {        /* the eventfd is readable while the event is set */
+        pthread_mutex_lock(&socks_mu);
+        socks_cancelled = true;
+        for (size_t k = 0; k < n_socks; k++)
+            shutdown(socks[k], SHUT_RDWR);
+        pthread_mutex_unlock(&socks_mu);
+    }
+    return NULL;
+}
+
+static int watcher_start(struct http_ctx *c)
+{
+    int err;
+    pthread_mutex_lock(&socks_mu);
+    socks_cancelled = false;
+    pthread_mutex_unlock(&socks_mu);
+    if (pipe2(c->watch_pipe, O_CLOEXEC) < 0)
+        return -errno;
+    if ((err = pthread_create(&c->watcher, NULL, cancel_watch, c)) != 0) {
+        close(c->watch_pipe[0]);
+        close(c->watch_pipe[1]);
+        c->watch_pipe[0] = c->watch_pipe[1] = -1;
+        return -err;
+    }
+    return 0;
+}
+
+static void watcher_stop(struct http_ctx *c)
+{
+    if (c->watch_pipe[1] < 0)
+        return;
+    char b = 0;
+    while (write(c->watch_pipe[1], &b, 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(c->watcher, NULL);
+    close(c->watch_pipe[0]);
+    close(c->watch_pipe[1]);
+    c->watch_pipe[0] = c->watch_pipe[1] = -1;
+}
+
 /* ---- setup and teardown ---- */
 
 static int http_setup(const struct options *o, const struct run_params *p, void **ctxp,
@@ -190,6 +296,13 @@ static int http_setup(const struct options *o, const struct run_params *p, void 
         if ((r = add_url(c, u, strlen(u))) < 0)
             goto fail_server;
     }
+    /* Last, after the server child is forked: a thread that ends blocked transfers on Ctrl-C. */
+    c->watch_pipe[0] = c->watch_pipe[1] = -1;
+    c->cancel = p->cancel;
+    if (c->cancel && (r = watcher_start(c)) < 0) {
+        snprintf(err, errlen, "cannot start the cancel watcher: %s", strerror(-r));
+        goto fail_server;
+    }
     *ctxp = c;
     return 0;
 
@@ -221,6 +334,7 @@ static void http_teardown(void *ctx)
     struct http_ctx *c = ctx;
     CURL *h;
 
+    watcher_stop(c);
     pthread_once(&handle_once, handle_key_init);
     if ((h = pthread_getspecific(handle_key))) {   /* the calling thread's (single) */
         curl_dl.easy_cleanup(h);
@@ -344,7 +458,11 @@ static int http_run(void *ctx, unsigned i, const struct task_env *env, struct ta
     curl_dl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_dl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress);
     curl_dl.easy_setopt(h, CURLOPT_XFERINFODATA, env);
+    curl_dl.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_dl.easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
     CURLcode rc = curl_dl.easy_perform(h);
+    if (rc != CURLE_OK && event_is_set(env->cancel))
+        rc = CURLE_ABORTED_BY_CALLBACK;     /* its socket was shut down by cancel_watch */
     int st = conclude(c, h, rc, i, &b, errbuf, started, r);
     curl_dl.easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     return st;
