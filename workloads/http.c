@@ -52,6 +52,7 @@ struct http_ctx {
     struct event *cancel;       /* the run's cancel event, NULL: none */
     pthread_t watcher;
     int watch_pipe[2];          /* written to by teardown to end the watcher; -1: no watcher */
+    struct event watch_ready;   /* set by the watcher once it runs (set-up waits for it) */
     struct http_async **inflight;   /* by task index, NULL when not running */
     unsigned tasks;
 };
@@ -197,6 +198,7 @@ static void *cancel_watch(void *arg)
     struct http_ctx *c = arg;
     struct pollfd p[2] = { { event_fd(c->cancel), POLLIN, 0 }, { c->watch_pipe[0], POLLIN, 0 } };
 
+    event_set(&c->watch_ready);
     while (poll(p, 2, -1) < 0 && errno == EINTR)
         ;
     if (p[0].revents & POLLIN) {        /* the eventfd is readable while the event is set */
@@ -215,14 +217,24 @@ static int watcher_start(struct http_ctx *c)
     pthread_mutex_lock(&socks_mu);
     socks_cancelled = false;
     pthread_mutex_unlock(&socks_mu);
-    if (pipe2(c->watch_pipe, O_CLOEXEC) < 0)
-        return -errno;
+    if ((err = event_init(&c->watch_ready)) < 0)
+        return err;
+    if (pipe2(c->watch_pipe, O_CLOEXEC) < 0) {
+        err = -errno;
+        event_destroy(&c->watch_ready);
+        return err;
+    }
     if ((err = pthread_create(&c->watcher, NULL, cancel_watch, c)) != 0) {
         close(c->watch_pipe[0]);
         close(c->watch_pipe[1]);
         c->watch_pipe[0] = c->watch_pipe[1] = -1;
+        event_destroy(&c->watch_ready);
         return -err;
     }
+    /* Wait until the thread runs our code: a fork taken while it is still being created could
+     * copy a lock of the thread library (or of a sanitizer's runtime) held for it, and a child
+     * that then starts a thread of its own (libcurl's resolver) would wait on it for ever. */
+    event_wait(&c->watch_ready);
     return 0;
 }
 
@@ -234,6 +246,7 @@ static void watcher_stop(struct http_ctx *c)
     while (write(c->watch_pipe[1], &b, 1) < 0 && errno == EINTR)
         ;
     pthread_join(c->watcher, NULL);
+    event_destroy(&c->watch_ready);
     close(c->watch_pipe[0]);
     close(c->watch_pipe[1]);
     c->watch_pipe[0] = c->watch_pipe[1] = -1;
