@@ -129,6 +129,21 @@ static int img_decode_body(struct img_dec *d, struct image *out, char *msg)
     return 0;
 }
 
+
+/* A libpng read struct and its info struct, errors reported into msg (per call: safe in any
+ * thread). 0, or -ENOMEM with the message set. */
+static int img_png_open(png_structp *png, png_infop *info, char *msg)
+{
+    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, img_png_error, img_png_warning);
+    if (!*png || !(*info = png_create_info_struct(*png))) {
+        if (*png)
+            png_destroy_read_struct(png, NULL, NULL);
+        snprintf(msg, IMAGE_MSG_LEN, "out of memory (libpng)");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int image_decode(const void *buf, size_t len, uint64_t max_pixels, struct image *out,
                  char *msg)
 {
@@ -142,13 +157,8 @@ int image_decode(const void *buf, size_t len, uint64_t max_pixels, struct image 
         snprintf(msg, IMAGE_MSG_LEN, "empty file (0 bytes)");
         return IMAGE_EBAD;
     }
-    d.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, img_png_error, img_png_warning);
-    if (!d.png || !(d.info = png_create_info_struct(d.png))) {
-        if (d.png)
-            png_destroy_read_struct(&d.png, NULL, NULL);
-        snprintf(msg, IMAGE_MSG_LEN, "out of memory (libpng)");
-        return -ENOMEM;
-    }
+    if ((rc = img_png_open(&d.png, &d.info, msg)) != 0)
+        return rc;
     rc = img_decode_body(&d, out, msg);     /* libpng checks the signature itself */
     png_destroy_read_struct(&d.png, &d.info, NULL);
     free(d.rows);
@@ -187,13 +197,8 @@ int image_png_size(const void *buf, size_t len, uint32_t *w, uint32_t *h, char *
                                          : "empty file (0 bytes)");
         return IMAGE_EBAD;
     }
-    d.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, msg, img_png_error, img_png_warning);
-    if (!d.png || !(d.info = png_create_info_struct(d.png))) {
-        if (d.png)
-            png_destroy_read_struct(&d.png, NULL, NULL);
-        snprintf(msg, IMAGE_MSG_LEN, "out of memory (libpng)");
-        return -ENOMEM;
-    }
+    if ((rc = img_png_open(&d.png, &d.info, msg)) != 0)
+        return rc;
     rc = img_size_body(&d, w, h);
     png_destroy_read_struct(&d.png, &d.info, NULL);
     return rc;
