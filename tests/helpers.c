@@ -133,6 +133,16 @@ void cb_out_free(struct cb_out *o)
     o->out = o->err = NULL;
 }
 
+void cb_fuzz_dir(const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s", __FILE__);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        snprintf(slash + 1, len - (size_t)(slash + 1 - out), "fuzz/%s", name);
+    else
+        snprintf(out, len, "fuzz/%s", name);
+}
+
 struct json_value *cb_json(const struct cb_out *o)
 {
     char err[128];

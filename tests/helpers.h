@@ -31,6 +31,9 @@ int cb_runv_signal(struct cb_out *o, char *const argv[], double after, int sig,
 int cb_runv_signals(struct cb_out *o, char *const argv[], double after, int sig, int times,
                     double gap, double *exit_after);
 void cb_out_free(struct cb_out *o);
+/* The folder tests/fuzz/NAME (seeds, regression inputs), found beside this source file so the
+ * tests run from any working directory. */
+void cb_fuzz_dir(const char *name, char *out, size_t len);
 /* Parse o->out as one JSON object (asserts it parses). Free with json_free. */
 struct json_value *cb_json(const struct cb_out *o);
 /* A member as a number / string / bool, asserting it exists with that type. */

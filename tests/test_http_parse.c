@@ -305,12 +305,7 @@ static void regress_dir(char *out, size_t len)
         snprintf(out, len, "%s", env);
         return;
     }
-    snprintf(out, len, "%s", __FILE__);
-    char *slash = strrchr(out, '/');
-    if (slash)
-        snprintf(slash + 1, len - (size_t)(slash + 1 - out), "fuzz/http_parse_regress");
-    else
-        snprintf(out, len, "fuzz/http_parse_regress");
+    cb_fuzz_dir("http_parse_regress", out, len);
 }
 
 /* Every input the fuzzer ever crashed on (and every seed) parses the same whichever way it is

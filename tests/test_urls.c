@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "tests/helpers.h"
 #include "workloads/urls.h"
 
 struct tu_list {
@@ -133,12 +134,7 @@ static void test_count_bound(void **state)
 
 static void regress_dir(char *out, size_t len)
 {
-    snprintf(out, len, "%s", __FILE__);
-    char *slash = strrchr(out, '/');
-    if (slash)
-        snprintf(slash + 1, len - (size_t)(slash + 1 - out), "fuzz/urls_regress");
-    else
-        snprintf(out, len, "fuzz/urls_regress");
+    cb_fuzz_dir("urls_regress", out, len);
 }
 
 /* Every input the fuzzer crashed on (and every seed) reads without crashing: a count or a
