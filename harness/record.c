@@ -42,7 +42,7 @@ void record_write_text(const struct record *r, FILE *f)
 
     record_error_kinds(rs, n, &ek);
     fprintf(f, "%s x %s: %u tasks in %.3f s", r->workload->name, r->model->name, n, r->wall_s);
-    if (r->model->name && strcmp(r->model->name, "single") != 0)
+    if (!r->model->serial)
         fprintf(f, " (concurrency %u)", r->params->concurrency);
     if (r->verified)
         fprintf(f, ", verified\n");
@@ -80,7 +80,7 @@ void record_write_json(const struct record *r, FILE *f)
     json_object_begin(&j);
     json_key_uint(&j, "schema", RECORD_SCHEMA);
     json_key_str(&j, "workload", r->workload->name);
-    json_key_str(&j, "kind", r->workload->kind == IO_BOUND ? "io" : "cpu");
+    json_key_str(&j, "kind", r->workload->kind->name);
     json_key_str(&j, "model", r->model->name);
     json_key_uint(&j, "tasks", n);
     json_key_uint(&j, "concurrency", r->params->concurrency);

@@ -27,7 +27,7 @@ int cmd_list(int argc, char **argv)
     printf("workloads:\n");
     for (const struct workload *const *w = workloads; *w; w++)
         if (!(*w)->hidden)
-            printf("  %-12s %-10s %s\n", (*w)->name, (*w)->kind == IO_BOUND ? "I/O-bound" : "CPU-bound",
+            printf("  %-12s %-10s %s\n", (*w)->name, (*w)->kind->label,
                    (*w)->summary);
     printf("models:\n");
     for (const struct model *const *m = models; *m; m++)
@@ -266,12 +266,8 @@ int cmd_run(int argc, char **argv)
         .inject_pct = (double)inject,
         .stats = &rec.stats,
     };
-    if (strcmp(m->name, "single") == 0)
-        p.concurrency = 1;
-    else if (m->pool)
-        p.concurrency = conc_set ? (unsigned)conc : cli_online_cpus();
-    else
-        p.concurrency = conc_set ? (unsigned)conc : (unsigned)tasks;
+    p.concurrency = model_concurrency(m, (unsigned)tasks, conc_set ? (unsigned)conc : 0,
+                                      cli_online_cpus());
 
     rec.workload = w;
     rec.model = m;

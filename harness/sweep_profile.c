@@ -237,7 +237,7 @@ static int add_cell(struct builder *b, int part, const struct workload *w, const
     c->part = part;
     c->workload = w->name;
     c->model = model;
-    c->io = w->kind == IO_BOUND;
+    c->io = w->kind->waits;
     c->tasks = tasks;
     c->jobs = is_single(model) ? 0 : jobs;
     c->concurrency = sweep_effective_concurrency(model, tasks, c->jobs, p->cores);
@@ -345,7 +345,7 @@ int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct swe
             const struct wl_params *q = params_of(d, *wn);
             if (!w || !q)
                 continue;
-            bool io = w->kind == IO_BOUND;
+            bool io = w->kind->waits;
             for (unsigned k = 0; k < nm && !e; k++) {
                 const char *m = ms[k];
                 const struct model *mm = model_find(m);

@@ -255,5 +255,12 @@ const struct model model_async = {
     .name = "async",
     .summary = "one thread, one epoll loop; I/O waits overlap, CPU tasks run inline and block "
                "the loop (CPU work: no faster than single)",
+    .order = 6,
+    .color = "#009e73",
+    .cpu_inline = true,
+    .conc = MODEL_CONC_CAP,
+    .dispatch_s = 3e-6,
+    .cost_text = "a start and a completion callback in one epoll loop (a task without an async "
+                 "form runs inline, as a function call)",
     .run = async_run,
 };

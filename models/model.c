@@ -31,6 +31,39 @@ const struct model *model_find(const char *name)
     return NULL;
 }
 
+const struct model *model_serial(void)
+{
+    for (const struct model *const *m = models; *m; m++)
+        if ((*m)->serial)
+            return *m;
+    return NULL;
+}
+
+const char *model_opt(const struct model *m, const struct run_params *p, const char *name)
+{
+    return wopt_value(m->opts, p ? p->model_opts : NULL, name);
+}
+
+unsigned model_concurrency(const struct model *m, unsigned tasks, unsigned jobs, unsigned cores)
+{
+    switch (m->conc) {
+    case MODEL_CONC_ONE:
+        return 1;
+    case MODEL_CONC_POOL:
+        return jobs ? jobs : (cores ? cores : 1);
+    case MODEL_CONC_CAP:
+        break;
+    }
+    return jobs ? jobs : tasks;
+}
+
+unsigned model_parallelism(const struct model *m, const struct workload *w, unsigned concurrency)
+{
+    if (m->conc == MODEL_CONC_ONE || (m->cpu_inline && w && !w->start))
+        return 1;
+    return concurrency ? concurrency : 1;
+}
+
 struct task_env model_task_env(const struct run_params *p, double now)
 {
     struct task_env env = {

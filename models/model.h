@@ -9,10 +9,30 @@
 
 #include "workloads/workload.h"
 
+/* How a model's concurrency (the most tasks in flight) follows from -j. */
+enum model_conc {
+    MODEL_CONC_ONE,         /* one task at a time, whatever -j (the serial reference) */
+    MODEL_CONC_POOL,        /* -j is the pool size; default: the cores */
+    MODEL_CONC_CAP,         /* -j caps the tasks in flight; default: all N at once */
+};
+
+/* Everything another part of concbench needs to know about a model is here: the charts, the
+ * report, the sweep and the gate read it from the registry (or from the columns the sweep
+ * writes from it) and never name a model. */
 struct model {
     const char *name, *summary;
+    unsigned order;         /* position in charts and tables, lower first */
+    const char *color;      /* "#rrggbb": its colour in every chart */
+    bool serial;            /* the serial reference: speed-ups and t1 are measured against it */
     bool pool;              /* -j is its pool size (default: online CPUs), not a cap */
     bool forks;             /* runs tasks in child processes */
+    bool cpu_inline;        /* runs a workload without an async form inline on one thread:
+                             * no parallelism for CPU-bound work, whatever -j */
+    enum model_conc conc;
+    double dispatch_s;      /* rough cost of handing out one task, seconds (the sweep's ETA) */
+    const char *cost_text;  /* what one task costs it, for the report: "a fork, an exit and a
+                             * wait per task" */
+    const struct wopt *opts;/* its own options (NULL-name-terminated; may be NULL) */
 
     /* Run tasks 0..p->tasks-1 of w; results[i] is task i's (MAP_SHARED memory, so a forked
      * child may write it). Every task ends with a status: a failed task is a result, never an
@@ -27,6 +47,18 @@ struct model {
 /* The registry, NULL-terminated; one line a model in model.c. */
 extern const struct model *const models[];
 const struct model *model_find(const char *name);
+/* The serial reference (the model with .serial set), or NULL. */
+const struct model *model_serial(void);
+
+/* A model option's value for this run: given, else m's default, else NULL. */
+const char *model_opt(const struct model *m, const struct run_params *p, const char *name);
+
+/* The most tasks m allows in flight for N tasks: 1, -j (jobs > 0) or its default (the cores
+ * for a pool, N for the others). */
+unsigned model_concurrency(const struct model *m, unsigned tasks, unsigned jobs, unsigned cores);
+/* How many tasks of w can make progress at once under m at this concurrency: 1 when m runs w
+ * inline (cpu_inline and w has no async form), else the concurrency. */
+unsigned model_parallelism(const struct model *m, const struct workload *w, unsigned concurrency);
 
 /* Run task i in the calling thread (or process) the way every model does: record its start,
  * give it its deadline, run it, add the calibration overhead, record its end and status.

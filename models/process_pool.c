@@ -365,7 +365,13 @@ static int process_pool_run(const struct workload *w, void *ctx, const struct ru
 const struct model model_process_pool = {
     .name = "process-pool",
     .summary = "W forked workers created once take tasks from a shared counter (-j W)",
+    .order = 5,
+    .color = "#e69f00",
     .pool = true,
     .forks = true,
+    .conc = MODEL_CONC_POOL,
+    .dispatch_s = 3e-6,
+    .cost_text = "a claim of a chunk of task indices from a counter in shared memory by one of "
+                 "W long-lived forked workers",
     .run = process_pool_run,
 };

@@ -241,6 +241,11 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
 const struct model model_processes = {
     .name = "processes",
     .summary = "one forked child a task (-j K: at most K alive at once)",
+    .order = 4,
+    .color = "#d55e00",
     .forks = true,
+    .conc = MODEL_CONC_CAP,
+    .dispatch_s = 250e-6,
+    .cost_text = "a fork, an exit and a wait (pidfd in epoll) per task",
     .run = processes_run,
 };

@@ -13,5 +13,11 @@ static int single_run(const struct workload *w, void *ctx, const struct run_para
 const struct model model_single = {
     .name = "single",
     .summary = "one thread runs the tasks one after another (the reference)",
+    .order = 1,
+    .color = "#707070",
+    .serial = true,
+    .conc = MODEL_CONC_ONE,
+    .dispatch_s = 3e-6,
+    .cost_text = "a function call per task: the tasks run one after another on one thread",
     .run = single_run,
 };

@@ -42,6 +42,12 @@ static int pool_run(const struct workload *w, void *ctx, const struct run_params
 const struct model model_thread_pool = {
     .name = "thread-pool",
     .summary = "W worker threads (-j W, default: online CPUs) take tasks in chunks (--chunk)",
+    .order = 3,
+    .color = "#56b4e9",
     .pool = true,
+    .conc = MODEL_CONC_POOL,
+    .dispatch_s = 3e-6,
+    .cost_text = "a claim of a chunk of task indices from an atomic counter by one of W "
+                 "long-lived worker threads",
     .run = pool_run,
 };

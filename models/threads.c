@@ -124,5 +124,10 @@ out_tasks:
 const struct model model_threads = {
     .name = "threads",
     .summary = "one thread per task (128 KiB stacks); -j K caps tasks in flight (semaphore)",
+    .order = 2,
+    .color = "#0072b2",
+    .conc = MODEL_CONC_CAP,
+    .dispatch_s = 30e-6,
+    .cost_text = "a pthread_create of a detached thread (128 KiB stack) and its exit per task",
     .run = threads_run,
 };

@@ -104,11 +104,27 @@ static const struct wopt count_opts[] = {
     { 0 },
 };
 
+/* CPU-bound: t1 x ceil(N / min(j, cores)). */
+static double count_ideal(const struct workload *w, const struct options *o,
+                          const struct ideal_in *in)
+{
+    (void)w;
+    (void)o;
+    return workload_ideal_cpu(in);
+}
+
 const struct workload workload_count = {
     .name = "count",
     .summary = "each task increments a counter C times (--count, default 10^8; 0 = no-op)",
-    .kind = CPU_BOUND,
+    .kind = &workload_kind_cpu,
+    .label = "add in a loop",
+    .order = 1,
     .opts = count_opts,
+    .sweep = {
+        [WL_SCALE_QUICK] = { "--count 20000000", NULL },
+        [WL_SCALE_DEFAULT] = { "--count 100000000", NULL },
+    },
+    .ideal_s = count_ideal,
     .setup = count_setup,
     .run = count_run,
     .verify = count_verify,

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -738,12 +739,29 @@ static const struct wopt http_opts[] = {
     { 0 },
 };
 
+/* Against the embedded server each fetch waits its --sleep-ms: ceil(N / j) x D. Against another
+ * server the wait is unknown. */
+static double http_ideal(const struct workload *w, const struct options *o,
+                         const struct ideal_in *in)
+{
+    if (workload_opt(w, o, "url") || workload_opt(w, o, "urls"))
+        return NAN;
+    return workload_ideal_wait((double)workload_opt_u64(w, o, "sleep-ms") / 1000.0, in);
+}
+
 const struct workload workload_http = {
     .name = "http",
     .summary = "each task GETs a URL with libcurl (default: the embedded loopback server, "
                "/bytes/1024 after --sleep-ms 50)",
-    .kind = IO_BOUND,
+    .kind = &workload_kind_io,
+    .label = "GET, server waits",
+    .order = 2,
     .opts = http_opts,
+    .sweep = {
+        [WL_SCALE_QUICK] = { "--sleep-ms 20", "--sleep-ms 5" },
+        [WL_SCALE_DEFAULT] = { "--sleep-ms 50", "--sleep-ms 10" },
+    },
+    .ideal_s = http_ideal,
     .setup = http_setup,
     .run = http_run,
     .start = http_start,

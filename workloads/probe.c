@@ -237,11 +237,25 @@ static const struct wopt probe_opts[] = {
     { 0 },
 };
 
+/* Each task stays in flight D ms: ceil(N / j) x D. */
+static double probe_ideal(const struct workload *w, const struct options *o,
+                          const struct ideal_in *in)
+{
+    return workload_ideal_wait((double)workload_opt_u64(w, o, "sleep-ms") / 1000.0, in);
+}
+
 const struct workload workload_probe = {
     .name = "probe",
     .summary = "test workload: each task ran exactly once, most tasks in flight at once",
-    .kind = IO_BOUND,
+    .kind = &workload_kind_io,
+    .label = "test: each task once",
+    .order = 9,
     .hidden = true,
+    .sweep = {
+        [WL_SCALE_QUICK] = { "--sleep-ms 1", NULL },
+        [WL_SCALE_DEFAULT] = { "--sleep-ms 1", NULL },
+    },
+    .ideal_s = probe_ideal,
     .opts = probe_opts,
     .setup = probe_setup,
     .run = probe_run,

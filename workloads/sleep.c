@@ -157,12 +157,26 @@ static const struct wopt sleep_opts[] = {
     { 0 },
 };
 
+/* Each task waits D ms: ceil(N / j) x D. */
+static double sleep_ideal(const struct workload *w, const struct options *o,
+                          const struct ideal_in *in)
+{
+    return workload_ideal_wait((double)workload_opt_u64(w, o, "sleep-ms") / 1000.0, in);
+}
+
 const struct workload workload_sleep = {
     .name = "sleep",
     .summary = "each task waits D ms (--sleep-ms, default 100): a cancellable wait, a loop timer "
                "under async",
-    .kind = IO_BOUND,
+    .kind = &workload_kind_io,
+    .label = "wait D ms",
+    .order = 1,
     .opts = sleep_opts,
+    .sweep = {
+        [WL_SCALE_QUICK] = { "--sleep-ms 20", "--sleep-ms 5" },
+        [WL_SCALE_DEFAULT] = { "--sleep-ms 50", "--sleep-ms 10" },
+    },
+    .ideal_s = sleep_ideal,
     .setup = sleep_setup,
     .run = sleep_run,
     .start = sleep_start,

@@ -619,12 +619,28 @@ static const struct wopt thumb_opts[] = {
     { 0 },
 };
 
+/* CPU-bound: t1 x ceil(N / min(j, cores)). */
+static double thumb_ideal(const struct workload *w, const struct options *o,
+                          const struct ideal_in *in)
+{
+    (void)w;
+    (void)o;
+    return workload_ideal_cpu(in);
+}
+
 const struct workload workload_thumbnail = {
     .name = "thumbnail",
     .summary = "each task: decode a PNG, Gaussian blur (sigma 2), shrink to fit 50x50, "
                "encode PNG",
-    .kind = CPU_BOUND,
+    .kind = &workload_kind_cpu,
+    .label = "decode, blur, encode",
+    .order = 2,
     .opts = thumb_opts,
+    .sweep = {
+        [WL_SCALE_QUICK] = { "--corpus-images 4 --corpus-size 480x270", NULL },
+        [WL_SCALE_DEFAULT] = { "--corpus-size 1280x720", NULL },
+    },
+    .ideal_s = thumb_ideal,
     .setup = thumb_setup,
     .run = thumb_run,
     .verify = thumb_verify,

@@ -1,6 +1,7 @@
 /* workload.c — the workload registry, task error helpers and option look-up. */
 #include "workloads/workload.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,13 @@ const struct workload *const workloads[] = {
     &workload_thumbnail,
     &workload_probe,
     NULL,
+};
+
+const struct workload_kind workload_kind_io = {
+    .name = "io", .label = "I/O-bound", .order = 1, .waits = true,
+};
+const struct workload_kind workload_kind_cpu = {
+    .name = "cpu", .label = "CPU-bound", .order = 2, .waits = false,
 };
 
 const struct workload *workload_find(const char *name)
@@ -61,15 +69,26 @@ int task_interrupted(const struct task_env *env, double now)
     return TASK_OK;
 }
 
-const char *workload_opt(const struct workload *w, const struct options *o, const char *name)
+const struct wopt *wopt_find(const struct wopt *table, const char *name)
+{
+    for (const struct wopt *d = table; d && d->name; d++)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+const char *wopt_value(const struct wopt *table, const struct options *o, const char *name)
 {
     for (unsigned k = 0; o && k < o->n; k++)
         if (strcmp(o->kv[k].name, name) == 0)
             return o->kv[k].value;
-    for (const struct wopt *d = w->opts; d && d->name; d++)
-        if (strcmp(d->name, name) == 0)
-            return d->def;
-    return NULL;
+    const struct wopt *d = wopt_find(table, name);
+    return d ? d->def : NULL;
+}
+
+const char *workload_opt(const struct workload *w, const struct options *o, const char *name)
+{
+    return wopt_value(w->opts, o, name);
 }
 
 uint64_t workload_opt_u64(const struct workload *w, const struct options *o, const char *name)
@@ -84,4 +103,27 @@ bool workload_opt_flag(const struct options *o, const char *name)
         if (strcmp(o->kv[k].name, name) == 0)
             return true;
     return false;
+}
+
+double workload_ideal_wait(double wait_s, const struct ideal_in *in)
+{
+    unsigned par = in->parallel ? in->parallel : 1;
+    if (!(wait_s >= 0) || in->tasks == 0)
+        return NAN;
+    return ceil((double)in->tasks / par) * wait_s;
+}
+
+double workload_ideal_cpu(const struct ideal_in *in)
+{
+    unsigned par = in->parallel ? in->parallel : 1;
+    if (in->cores && par > in->cores)
+        par = in->cores;
+    if (!(in->t1 > 0) || in->tasks == 0)
+        return NAN;
+    return in->t1 * ceil((double)in->tasks / par);
+}
+
+double workload_ideal(const struct workload *w, const struct options *o, const struct ideal_in *in)
+{
+    return w && w->ideal_s ? w->ideal_s(w, o, in) : NAN;
 }

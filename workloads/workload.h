@@ -58,6 +58,26 @@ int task_fail(struct task_result *r, int status, const char *kind, const char *f
  * TASK_TIMEOUT when its deadline has passed, TASK_OK when neither (it may go on). */
 int task_interrupted(const struct task_env *env, double now);
 
+/* What sort of work a workload is. Kinds are data: the charts and the report group workloads by
+ * kind (name, label, order) as the sweep writes them, so a new kind is one more definition in
+ * workload.c, never a case in the harness. */
+struct workload_kind {
+    const char *name;       /* the `kind` column of the CSVs: "io", "cpu" */
+    const char *label;      /* for people: "I/O-bound" */
+    unsigned order;         /* groups in charts and tables, lower first */
+    bool waits;             /* tasks mostly wait: their ideal does not depend on the cores */
+};
+extern const struct workload_kind workload_kind_io, workload_kind_cpu;
+
+/* What the ideal batch time of a cell depends on (workload.ideal_s). */
+struct ideal_in {
+    unsigned tasks;         /* N */
+    unsigned parallel;      /* tasks that may run at once: the model's concurrency, 1 for a
+                             * model that runs this workload inline (model_parallelism) */
+    unsigned cores;         /* CPUs available to the run */
+    double t1;              /* the serial reference's median time per task; NaN: unknown */
+};
+
 /* A workload option (--NAME VALUE), declared by the workload and parsed by the CLI. */
 enum wopt_type { WOPT_UINT, WOPT_STRING, WOPT_FLAG };
 struct wopt {
@@ -85,6 +105,7 @@ struct run_params {
     double timeout_s;       /* per-task timeout from the task's own start; 0: none */
     double inject_pct;      /* calibration: extra busy work, % of each task's own duration */
     struct event *cancel;   /* set on SIGINT/SIGTERM; models stop dispatching and cancel */
+    const struct options *model_opts;   /* the model's own options (model_opt); may be NULL */
     struct run_stats *stats;/* filled by the model */
 };
 
@@ -97,11 +118,27 @@ struct run_stats {
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
 };
 
+/* The sweep's profile scales: a profile line's {args} and {conc_args} take the workload's
+ * options for the profile's scale (profiles/README). */
+enum { WL_SCALE_QUICK, WL_SCALE_DEFAULT, WL_NSCALES };
+struct workload_sweep {
+    const char *args;       /* options of its headline, task-count and timeline cells */
+    const char *conc_args;  /* options of its concurrency cells; NULL: args */
+};
+
 struct workload {
     const char *name, *summary;
-    enum { IO_BOUND, CPU_BOUND } kind;
+    const struct workload_kind *kind;
+    const char *label;      /* chart label under its name: "add in a loop" */
+    unsigned order;         /* position in charts and tables within its kind, lower first */
     bool hidden;            /* left out of `concbench list` (test-only workloads) */
     const struct wopt *opts;/* NULL-name-terminated; may be NULL */
+    struct workload_sweep sweep[WL_NSCALES];
+
+    /* The ideal batch time in seconds of N tasks with options o (NaN: none known). NULL: none
+     * known. workload_ideal_wait / workload_ideal_cpu are the two usual rules. */
+    double (*ideal_s)(const struct workload *w, const struct options *o,
+                      const struct ideal_in *in);
 
     /* Once, before timing and before any fork. Returns 0, -EINVAL for bad input (usage error,
      * exit 2) or another negative errno (environment error, exit 3), with a message in err. */
@@ -142,7 +179,18 @@ const struct workload *workload_find(const char *name);
 const char *workload_opt(const struct workload *w, const struct options *o, const char *name);
 /* The same, as a number (the CLI has validated it); 0 when absent. */
 uint64_t workload_opt_u64(const struct workload *w, const struct options *o, const char *name);
+/* An option's value from a table: given in o, else the table's default, else NULL. */
+const char *wopt_value(const struct wopt *table, const struct options *o, const char *name);
+/* The option of that name in a table, or NULL. */
+const struct wopt *wopt_find(const struct wopt *table, const char *name);
 /* True when a WOPT_FLAG option was given. */
 bool workload_opt_flag(const struct options *o, const char *name);
+
+/* The ideal of tasks that wait `wait_s` each: ceil(N / parallel) x wait_s. */
+double workload_ideal_wait(double wait_s, const struct ideal_in *in);
+/* The ideal of CPU-bound tasks: t1 x ceil(N / min(parallel, cores)); NaN when t1 is unknown. */
+double workload_ideal_cpu(const struct ideal_in *in);
+/* w's ideal for these options (NaN when it has none). */
+double workload_ideal(const struct workload *w, const struct options *o, const struct ideal_in *in);
 
 #endif

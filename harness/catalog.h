@@ -1,0 +1,28 @@
+/* catalog.h — the registries written out as data: models.csv and workloads.csv beside a sweep's
+ * summary.csv, the per-row columns the charts group and colour by, and the `params` key. */
+#ifndef CONCBENCH_CATALOG_H
+#define CONCBENCH_CATALOG_H
+
+#include <stddef.h>
+
+#include "models/model.h"
+#include "workloads/workload.h"
+
+/* Write DIR/models.csv (name,order,color,rgb,serial,pool,forks,cpu_inline,summary) and
+ * DIR/workloads.csv (name,kind,kind_label,kind_order,order,label,summary), each atomically,
+ * from this binary's registries (hidden workloads included: test sweeps use them). Returns 0
+ * or -errno. */
+int catalog_write(const char *dir);
+
+/* The colour "#rrggbb" as the integer 0xRRGGBB gnuplot's `lc rgb variable` takes; 0 when it is
+ * not one. */
+unsigned long catalog_rgb(const char *color);
+
+/* The `params` key of a cell: the options in `args` ("--sleep-ms 50 --chunk 4", as given to
+ * `run`) that belong to w's or m's option table and differ from the table's default, as
+ * "name=value" joined by ';' and sorted by name (a flag is "name=1"). Options of neither table
+ * are left out. "" when none. Returns the length written (truncated to len - 1). */
+size_t catalog_params(const struct workload *w, const struct model *m, const char *args,
+                      char *buf, size_t len);
+
+#endif
