@@ -1,5 +1,6 @@
 /* cli.c — number parsing and usage errors shared by the subcommands. */
 #include "harness/cli.h"
+#include "harness/machine.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,6 +37,5 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 unsigned cli_online_cpus(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1;
+    return machine_cores();
 }

@@ -1,4 +1,7 @@
 /* main.c — concbench: the subcommand table and the top-level help. */
+#include <errno.h>
+#include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,8 +42,29 @@ static void usage(FILE *f)
     fprintf(f, "\n'concbench COMMAND --help' describes a command.\n");
 }
 
+/* Did the output reach its destination? A full disk (ENOSPC), a closed pipe (EPIPE) or an I/O
+ * error is an environment failure (exit 3), never a success: stdout is flushed and closed here,
+ * once every command is done with it. */
+static int finish_output(int rc)
+{
+    errno = 0;
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = true;
+        err = errno;
+    }
+    if (!failed)
+        return rc;
+    fprintf(stderr, "concbench: cannot write the output: %s\n",
+            err ? strerror(err) : "write error");
+    return rc == EXIT_INTERRUPTED || rc == EXIT_USAGE ? rc : EXIT_ENV;
+}
+
 int main(int argc, char **argv)
 {
+    /* A closed pipe is a write error that finish_output reports, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -48,11 +72,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return EXIT_OK;
+        return finish_output(EXIT_OK);
     }
     for (const struct command *const *c = commands; *c; c++)
         if (strcmp((*c)->name, argv[1]) == 0)
-            return (*c)->main(argc - 1, argv + 1);
+            return finish_output((*c)->main(argc - 1, argv + 1));
     fprintf(stderr, "concbench: unknown command '%s'; commands:", argv[1]);
     for (const struct command *const *c = commands; *c; c++)
         fprintf(stderr, "%s %s", c == commands ? "" : ",", (*c)->name);

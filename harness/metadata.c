@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "harness/atomic_file.h"
+#include "harness/machine.h"
+#include "harness/proc.h"
 #include "harness/sweep.h"
 #include "runtime/json.h"
 #include "workloads/curl_dl.h"
@@ -21,63 +23,6 @@
 #define CONCBENCH_CFLAGS "unknown"
 #endif
 
-const char *sweep_tool_line(char *const argv[], char *buf, size_t len)
-{
-    struct sweep_child c;
-    buf[0] = '\0';
-    if (sweep_spawn(argv, true, true, 10, &c) < 0)
-        return buf;
-    if (c.exit_code == 0) {
-        const char *src = c.out && c.out[0] ? c.out : c.err;
-        size_t n = strcspn(src, "\n");
-        if (n >= len)
-            n = len - 1;
-        memcpy(buf, src, n);
-        buf[n] = '\0';
-    }
-    sweep_child_free(&c);
-    return buf;
-}
-
-/* The value of the first "key : value" line of /proc/cpuinfo with this key. */
-static void cpuinfo(const char *key, char *buf, size_t len)
-{
-    char line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    buf[0] = '\0';
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        size_t kl = strlen(key);
-        if (strncmp(line, key, kl) != 0 || (line[kl] != ' ' && line[kl] != '\t' &&
-                                            line[kl] != ':'))
-            continue;
-        char *v = strchr(line, ':');
-        if (!v)
-            continue;
-        v++;
-        while (isspace((unsigned char)*v))
-            v++;
-        v[strcspn(v, "\n")] = '\0';
-        snprintf(buf, len, "%s", v);
-        break;
-    }
-    fclose(f);
-}
-
-static long mem_total_kb(void)
-{
-    char line[256];
-    long kb = -1;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
 
 void sweep_collect_tools(struct sweep_tools *t)
 {
@@ -85,17 +30,17 @@ void sweep_collect_tools(struct sweep_tools *t)
     char *gp[] = { "gnuplot", "--version", NULL };
     char *rev[] = { "git", "rev-parse", "HEAD", NULL };
     char *st[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
-    struct sweep_child c;
+    struct proc_child c;
 
     memset(t, 0, sizeof *t);
-    sweep_tool_line(hf, t->hyperfine, sizeof t->hyperfine);
-    sweep_tool_line(gp, t->gnuplot, sizeof t->gnuplot);
-    sweep_tool_line(rev, t->git_revision, sizeof t->git_revision);
+    proc_first_line(hf, t->hyperfine, sizeof t->hyperfine);
+    proc_first_line(gp, t->gnuplot, sizeof t->gnuplot);
+    proc_first_line(rev, t->git_revision, sizeof t->git_revision);
     t->git_dirty = -1;
-    if (t->git_revision[0] && sweep_spawn(st, true, true, 10, &c) == 0) {
+    if (t->git_revision[0] && proc_run(st, &(struct proc_opts){ .search = true, .capture_out = true, .timeout_s = 10 }, &c) == 0) {
         if (c.exit_code == 0)
             t->git_dirty = c.out && c.out[0] != '\0';
-        sweep_child_free(&c);
+        proc_child_free(&c);
     }
 }
 
@@ -139,13 +84,13 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m)
 
     json_key(&j, "machine");
     json_object_begin(&j);
-    cpuinfo("model name", buf, sizeof buf);
+    machine_cpuinfo("model name", buf, sizeof buf);
     json_key_str(&j, "cpu_model", buf[0] ? buf : NULL);
     json_key_uint(&j, "cores_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
     json_key_uint(&j, "cores_configured", (uint64_t)sysconf(_SC_NPROCESSORS_CONF));
-    cpuinfo("cpu MHz", buf, sizeof buf);
+    machine_cpuinfo("cpu MHz", buf, sizeof buf);
     json_key_str(&j, "cpu_mhz", buf[0] ? buf : NULL);
-    json_key_int(&j, "mem_total_kb", mem_total_kb());
+    json_key_int(&j, "mem_total_kb", machine_mem_total_kb());
     if (uname(&u) == 0) {
         json_key_str(&j, "kernel", u.release);
         json_key_str(&j, "kernel_version", u.version);

@@ -18,112 +18,11 @@
 #include <unistd.h>
 
 #include "harness/cli.h"
+#include "harness/text.h"
 
 #define NOISY_CV 0.10               /* a cell whose runs vary more than this is flagged */
 
 /* ---------------------------------------------------------------- small helpers */
-
-/* strlcpy: src (NULL = "") into dst[len], truncated, always terminated. */
-static void copy(char *dst, size_t len, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (len == 0)
-        return;
-    if (n >= len)
-        n = len - 1;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
-/* Read a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
-static int slurp(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-    }
-    int rc = ferror(f) ? -EIO : 0;
-    fclose(f);
-    if (!buf)
-        return -ENOMEM;
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    if (len)
-        *len = n;
-    return 0;
-}
-
-/* "1.23 s", "45 ms", "3.4 ms", "120 µs" — a duration a reader takes in at a glance. */
-static const char *fmt_time(double s, char *buf, size_t len)
-{
-    if (s < 0 && len > 1) {
-        buf[0] = '-';
-        fmt_time(-s, buf + 1, len - 1);
-        return buf;
-    }
-    if (!isfinite(s))
-        snprintf(buf, len, "?");
-    else if (s >= 100)
-        snprintf(buf, len, "%.0f s", s);
-    else if (s >= 1)
-        snprintf(buf, len, "%.2f s", s);
-    else if (s >= 0.01)
-        snprintf(buf, len, "%.0f ms", s * 1e3);
-    else if (s >= 0.001)
-        snprintf(buf, len, "%.1f ms", s * 1e3);
-    else if (s >= 1e-5)
-        snprintf(buf, len, "%.0f µs", s * 1e6);
-    else
-        snprintf(buf, len, "%.2f µs", s * 1e6);
-    return buf;
-}
-
-/* 10000 -> "10,000". */
-static const char *fmt_count(unsigned long long n, char *buf, size_t len)
-{
-    char digits[32];
-    int nd = snprintf(digits, sizeof digits, "%llu", n);
-    size_t o = 0;
-    for (int i = 0; i < nd && o + 2 < len; i++) {
-        if (i > 0 && (nd - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 /* ---------------------------------------------------------------- CSV */
 
@@ -188,7 +87,7 @@ static void csv_free(struct csv *c)
 static int csv_load(const char *path, struct csv *c)
 {
     char *text, *save = NULL;
-    int rc = slurp(path, &text, NULL);
+    int rc = text_slurp(path, 0, &text, NULL);
     memset(c, 0, sizeof *c);
     if (rc)
         return rc;
@@ -289,10 +188,10 @@ static int load_summary(const char *path, struct report_data *d, char *err, size
         cp = csv_col(&c, "part");
     for (size_t r = 0; r < c.nrows; r++) {
         struct report_cell *x = &d->cells[d->ncells++];
-        copy(x->workload, sizeof x->workload, csv_str(&c, r, cw));
-        copy(x->kind, sizeof x->kind, csv_str(&c, r, ck));
-        copy(x->model, sizeof x->model, csv_str(&c, r, cm));
-        copy(x->part, sizeof x->part, csv_str(&c, r, cp));
+        str_copy(x->workload, sizeof x->workload, csv_str(&c, r, cw));
+        str_copy(x->kind, sizeof x->kind, csv_str(&c, r, ck));
+        str_copy(x->model, sizeof x->model, csv_str(&c, r, cm));
+        str_copy(x->part, sizeof x->part, csv_str(&c, r, cp));
 #define U(f) x->f = csv_uint(&c, r, csv_col(&c, #f))
 #define N(f) x->f = csv_num(&c, r, csv_col(&c, #f))
         U(tasks); U(concurrency); U(runs_ok); U(runs_total);
@@ -322,9 +221,9 @@ static int load_runs(const char *path, struct report_data *d)
         cwall = csv_col(&c, "wall_s"), cok = csv_col(&c, "ok");
     for (size_t r = 0; r < c.nrows; r++) {
         struct report_run *x = &d->runs[d->nruns++];
-        copy(x->workload, sizeof x->workload, csv_str(&c, r, cw));
-        copy(x->model, sizeof x->model, csv_str(&c, r, cm));
-        copy(x->part, sizeof x->part, csv_str(&c, r, cp));
+        str_copy(x->workload, sizeof x->workload, csv_str(&c, r, cw));
+        str_copy(x->model, sizeof x->model, csv_str(&c, r, cm));
+        str_copy(x->part, sizeof x->part, csv_str(&c, r, cp));
         x->tasks = csv_uint(&c, r, ct);
         x->concurrency = csv_uint(&c, r, cj);
         x->run = csv_uint(&c, r, cr);
@@ -351,7 +250,7 @@ static int load_timeline(const char *path, struct report_data *d)
         if (k == d->ntimeline) {
             if (k == sizeof d->timeline / sizeof d->timeline[0] || !*w)
                 continue;
-            copy(d->timeline[k].workload, sizeof d->timeline[k].workload, w);
+            str_copy(d->timeline[k].workload, sizeof d->timeline[k].workload, w);
             d->timeline[k].tasks = 0;
             d->ntimeline++;
         }
@@ -368,11 +267,11 @@ static void word_after(const char *cmd, const char *flag, const char *flag2, cha
 {
     char buf[1024];
     char *save = NULL, *prev = NULL;
-    copy(buf, sizeof buf, cmd);
+    str_copy(buf, sizeof buf, cmd);
     out[0] = '\0';
     for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
         if (prev && (strcmp(prev, flag) == 0 || strcmp(prev, flag2) == 0)) {
-            copy(out, len, w);
+            str_copy(out, len, w);
             return;
         }
         prev = w;
@@ -402,7 +301,7 @@ static int load_hyperfine(const char *dir, struct report_data *d)
         char file[4500], *text, perr[128];
         size_t len;
         snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        if (slurp(file, &text, &len))
+        if (text_slurp(file, 0, &text, &len))
             continue;
         struct json_value *v = json_parse(text, len, perr, sizeof perr);
         free(text);
@@ -418,9 +317,9 @@ static int load_hyperfine(const char *dir, struct report_data *d)
                 word_after(cmd->string, "-m", "--model", h.model, sizeof h.model);
             }
             if (pw && pw->type == JSON_STRING)
-                copy(h.workload, sizeof h.workload, pw->string);
+                str_copy(h.workload, sizeof h.workload, pw->string);
             if (pm && pm->type == JSON_STRING)
-                copy(h.model, sizeof h.model, pm->string);
+                str_copy(h.model, sizeof h.model, pm->string);
             if (!h.workload[0] || !h.model[0])
                 continue;
             h.median_s = jnum_or_nan(r, "median");
@@ -481,7 +380,7 @@ static double jnum_any(const struct json_value *a, const struct json_value *b, c
 static void load_reasons(const char *path, struct report_data *d)
 {
     char *text, *save = NULL, perr[128];
-    if (slurp(path, &text, NULL))
+    if (text_slurp(path, 0, &text, NULL))
         return;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         struct json_value *v = json_parse(line, strlen(line), perr, sizeof perr);
@@ -503,20 +402,20 @@ static void load_reasons(const char *path, struct report_data *d)
         double run = jnum_or_nan(v, "run");
         char why[160] = "";
         if (status)
-            append(why, sizeof why, "%s", status);
+            str_append(why, sizeof why, "%s", status);
         double code = jnum_or_nan(v, "exit_code");
         if (isfinite(code))
-            append(why, sizeof why, "%sexit %d", why[0] ? ", " : "", (int)code);
+            str_append(why, sizeof why, "%sexit %d", why[0] ? ", " : "", (int)code);
         const char *ve = jstr_any(rec, v, "verify_error");
         if (ve)
-            append(why, sizeof why, "%s%s", why[0] ? ": " : "", ve);
+            str_append(why, sizeof why, "%s%s", why[0] ? ": " : "", ve);
         const struct json_value *ek = json_get(rec, "error_kinds");
         for (size_t i = 0; ek && ek->type == JSON_OBJECT && i < ek->n; i++)
-            append(why, sizeof why, "%s%.0f x %s", why[0] ? (i ? ", " : "; ") : "",
+            str_append(why, sizeof why, "%s%.0f x %s", why[0] ? (i ? ", " : "; ") : "",
                    ek->items[i].number, ek->keys[i]);
         const char *note = jstr_any(rec, v, "note");
         if (note)
-            append(why, sizeof why, "%s%s", why[0] ? "; " : "", note);
+            str_append(why, sizeof why, "%s%s", why[0] ? "; " : "", note);
         for (size_t r = 0; r < d->nruns; r++) {
             struct report_run *x = &d->runs[r];
             if (x->ok || x->why[0] || !w || !m || strcmp(x->workload, w) || strcmp(x->model, m))
@@ -525,7 +424,7 @@ static void load_reasons(const char *path, struct report_data *d)
                 (isfinite(conc) && x->concurrency != (unsigned)conc) ||
                 (isfinite(run) && x->run != (unsigned)run))
                 continue;
-            copy(x->why, sizeof x->why, why[0] ? why : "not ok");
+            str_copy(x->why, sizeof x->why, why[0] ? why : "not ok");
             break;
         }
         json_free(v);
@@ -538,7 +437,7 @@ int report_load(const char *dir, struct report_data *d, char *err, size_t errlen
     char path[4200];
     int rc;
     memset(d, 0, sizeof *d);
-    copy(d->dir, sizeof d->dir, dir);
+    str_copy(d->dir, sizeof d->dir, dir);
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if ((rc = load_summary(path, d, err, errlen)))
         goto fail;
@@ -555,7 +454,7 @@ int report_load(const char *dir, struct report_data *d, char *err, size_t errlen
     snprintf(path, sizeof path, "%s/metadata.json", dir);
     char *text;
     size_t len;
-    if (slurp(path, &text, &len) == 0) {
+    if (text_slurp(path, 0, &text, &len) == 0) {
         char perr[128];
         d->meta = json_parse(text, len, perr, sizeof perr);
         free(text);
@@ -608,13 +507,13 @@ const char *report_meta(const struct report_data *d, const char *key, char *buf,
         return NULL;
     switch (v->type) {
     case JSON_STRING:
-        copy(buf, len, v->string);
+        str_copy(buf, len, v->string);
         return buf;
     case JSON_NUMBER:
         snprintf(buf, len, "%.15g", v->number);
         return buf;
     case JSON_BOOL:
-        copy(buf, len, v->boolean ? "true" : "false");
+        str_copy(buf, len, v->boolean ? "true" : "false");
         return buf;
     default:
         return NULL;
@@ -642,13 +541,13 @@ void report_machine_line(const struct report_data *d, char *buf, size_t len)
     unsigned cores = report_cores(d);
     buf[0] = '\0';
     if (cores)
-        append(buf, len, "%u core%s", cores, cores == 1 ? "" : "s");
+        str_append(buf, len, "%u core%s", cores, cores == 1 ? "" : "s");
     if (report_meta(d, "cpu_model", cpu, sizeof cpu))
-        append(buf, len, "%s%s", buf[0] ? " · " : "", cpu);
+        str_append(buf, len, "%s%s", buf[0] ? " · " : "", cpu);
     if (report_meta(d, "kernel", kern, sizeof kern))
-        append(buf, len, "%sLinux %s", buf[0] ? " · " : "", kern);
+        str_append(buf, len, "%sLinux %s", buf[0] ? " · " : "", kern);
     if (!buf[0])
-        copy(buf, len, "machine unknown (no metadata.json)");
+        str_copy(buf, len, "machine unknown (no metadata.json)");
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -760,22 +659,22 @@ static bool finding_io_headline(const struct report_data *d, char *out, size_t l
             continue;
         double sp = single->median_s / best->median_s, wait = task_wait_s(d, ws[k]);
         if (said == 0) {
-            append(out, len, "I/O-bound: on %s (%s tasks", ws[k], fmt_count(best->tasks, cnt, sizeof cnt));
+            str_append(out, len, "I/O-bound: on %s (%s tasks", ws[k], fmt_count(best->tasks, cnt, sizeof cnt));
             if (isfinite(wait))
-                append(out, len, " that each wait %s", fmt_time(wait, c, sizeof c));
-            append(out, len, ", up to %u at once), %s finished in %s, %.1fx faster than single's %s",
+                str_append(out, len, " that each wait %s", fmt_time(wait, c, sizeof c));
+            str_append(out, len, ", up to %u at once), %s finished in %s, %.1fx faster than single's %s",
                    best->concurrency, best->model, fmt_time(best->median_s, a, sizeof a), sp,
                    fmt_time(single->median_s, b, sizeof b));
             if (isfinite(wait) && best->median_s < 1.5 * wait)
-                append(out, len, " — about one task's wait, because the waits overlap");
+                str_append(out, len, " — about one task's wait, because the waits overlap");
         } else {
-            append(out, len, "; on %s, %s was %.1fx faster (%s against %s)", ws[k], best->model,
+            str_append(out, len, "; on %s, %s was %.1fx faster (%s against %s)", ws[k], best->model,
                    sp, fmt_time(best->median_s, a, sizeof a), fmt_time(single->median_s, b, sizeof b));
         }
         said++;
     }
     if (said)
-        append(out, len, ".");
+        str_append(out, len, ".");
     return said > 0;
 }
 
@@ -800,13 +699,13 @@ static bool finding_largest_batch(const struct report_data *d, char *out, size_t
         if (!top || top->tasks < 2)
             continue;
         double wait = task_wait_s(d, ws[k]);
-        append(out, len, "The largest batch: %s ran %s %s tasks", top->model,
+        str_append(out, len, "The largest batch: %s ran %s %s tasks", top->model,
                fmt_count(top->tasks, cnt, sizeof cnt), ws[k]);
         if (isfinite(wait))
-            append(out, len, " of %s each", fmt_time(wait, a, sizeof a));
-        append(out, len, " in %s", fmt_time(top->median_s, b, sizeof b));
+            str_append(out, len, " of %s each", fmt_time(wait, a, sizeof a));
+        str_append(out, len, " in %s", fmt_time(top->median_s, b, sizeof b));
         if (isfinite(top->ideal_s))
-            append(out, len, " (ideal %s)", fmt_time(top->ideal_s, a, sizeof a));
+            str_append(out, len, " (ideal %s)", fmt_time(top->ideal_s, a, sizeof a));
         /* The next largest N reached by other models, fastest first. */
         unsigned n2 = 0;
         for (size_t i = 0; i < d->ncells; i++) {
@@ -830,15 +729,15 @@ static bool finding_largest_batch(const struct report_data *d, char *out, size_t
                     list[j] = list[j - 1];
                     list[j - 1] = t;
                 }
-            append(out, len, "; with %s tasks, ", fmt_count(n2, cnt2, sizeof cnt2));
+            str_append(out, len, "; with %s tasks, ", fmt_count(n2, cnt2, sizeof cnt2));
             for (size_t i = 0; i < nl; i++) {
-                append(out, len, "%s%s", i == 0 ? "" : i + 1 == nl ? " and " : ", ", list[i]->model);
+                str_append(out, len, "%s%s", i == 0 ? "" : i + 1 == nl ? " and " : ", ", list[i]->model);
                 if (list[i]->concurrency < list[i]->tasks)
-                    append(out, len, " (%u at a time)", list[i]->concurrency);
-                append(out, len, " %s%s", i == 0 ? "took " : "", fmt_time(list[i]->median_s, a, sizeof a));
+                    str_append(out, len, " (%u at a time)", list[i]->concurrency);
+                str_append(out, len, " %s%s", i == 0 ? "took " : "", fmt_time(list[i]->median_s, a, sizeof a));
             }
         }
-        append(out, len, ".");
+        str_append(out, len, ".");
         return true;
     }
     return false;
@@ -865,33 +764,33 @@ static bool finding_cpu_headline(const struct report_data *d, char *out, size_t 
         if (!single || (!best && !async))
             continue;
         if (said == 0) {
-            append(out, len, "CPU-bound: on %s (%s tasks", ws[k], fmt_count(single->tasks, cnt, sizeof cnt));
+            str_append(out, len, "CPU-bound: on %s (%s tasks", ws[k], fmt_count(single->tasks, cnt, sizeof cnt));
             if (cores)
-                append(out, len, ", %u core%s", cores, cores == 1 ? "" : "s");
-            append(out, len, ")");
+                str_append(out, len, ", %u core%s", cores, cores == 1 ? "" : "s");
+            str_append(out, len, ")");
         } else {
-            append(out, len, "; on %s", ws[k]);
+            str_append(out, len, "; on %s", ws[k]);
         }
         if (best) {
             double sp = single->median_s / best->median_s;
-            append(out, len, ", %s was %.2fx faster than single", best->model, sp);
+            str_append(out, len, ", %s was %.2fx faster than single", best->model, sp);
             if (said == 0 && cores > 1 && sp >= 0.85 * cores)
-                append(out, len, " — close to the %ux that %u cores allow", cores, cores);
+                str_append(out, len, " — close to the %ux that %u cores allow", cores, cores);
             else if (said == 0 && cores && sp < 0.85 * cores)
-                append(out, len, " (%u cores would allow up to %ux)", cores, cores);
+                str_append(out, len, " (%u cores would allow up to %ux)", cores, cores);
         }
         if (async) {
             double sp = single->median_s / async->median_s;
             if (sp < 1.15)
-                append(out, len, "%s async gained nothing (%.2fx)%s", best ? ", while" : ",", sp,
+                str_append(out, len, "%s async gained nothing (%.2fx)%s", best ? ", while" : ",", sp,
                        said == 0 ? ": its one thread runs each task to the end before the next" : "");
             else
-                append(out, len, "%s async reached %.2fx", best ? ", and" : ",", sp);
+                str_append(out, len, "%s async reached %.2fx", best ? ", and" : ",", sp);
         }
         said++;
     }
     if (said)
-        append(out, len, ".");
+        str_append(out, len, ".");
     return said > 0;
 }
 
@@ -922,19 +821,19 @@ static bool finding_overhead(const struct report_data *d, char *out, size_t len)
         return false;
     double plo = lo->median_s / lo->tasks, phi = hi->median_s / hi->tasks;
     if (lo->tasks == hi->tasks)
-        append(out, len, "Dispatch cost (%s tasks that do nothing): %s per task with %s, %s with %s",
+        str_append(out, len, "Dispatch cost (%s tasks that do nothing): %s per task with %s, %s with %s",
                fmt_count(lo->tasks, c1, sizeof c1), fmt_time(plo, a, sizeof a), lo->model,
                fmt_time(phi, b, sizeof b), hi->model);
     else
-        append(out, len, "Dispatch cost (tasks that do nothing): %s per task with %s (%s tasks), "
+        str_append(out, len, "Dispatch cost (tasks that do nothing): %s per task with %s (%s tasks), "
                "%s with %s (%s tasks)", fmt_time(plo, a, sizeof a), lo->model,
                fmt_count(lo->tasks, c1, sizeof c1), fmt_time(phi, b, sizeof b), hi->model,
                fmt_count(hi->tasks, c2, sizeof c2));
-    append(out, len, ", %.0fx as much", phi / plo);
+    str_append(out, len, ", %.0fx as much", phi / plo);
     const char *what = model_per_task(hi->model);
     if (what)
-        append(out, len, " — %s pays %s per task", hi->model, what);
-    append(out, len, ".");
+        str_append(out, len, " — %s pays %s per task", hi->model, what);
+    str_append(out, len, ".");
     return true;
 }
 
@@ -958,7 +857,7 @@ static bool finding_memory(const struct report_data *d, char *out, size_t len)
         if (!lo || lo == hi || cell_memory_kb(hi) < 1.2 * cell_memory_kb(lo))
             continue;
         char cnt[32];
-        append(out, len, "Memory (%s %s tasks): %s peaked at %.1f MB%s, %s at %.1f MB%s — %.1fx as much.",
+        str_append(out, len, "Memory (%s %s tasks): %s peaked at %.1f MB%s, %s at %.1f MB%s — %.1fx as much.",
                fmt_count(hi->tasks, cnt, sizeof cnt), ws[k], hi->model,
                cell_memory_kb(hi) / 1024.0,
                is_process_model(hi->model) ? " summed over its child processes" : " in one process",
@@ -1043,7 +942,7 @@ int report_run_gnuplot(const char *script, char *const args[], char *err, size_t
 static void chart_add(struct report_charts *ch, const char *name)
 {
     if (ch->n < REPORT_MAX_CHARTS) {
-        copy(ch->c[ch->n].name, sizeof ch->c[0].name, name);
+        str_copy(ch->c[ch->n].name, sizeof ch->c[0].name, name);
         ch->c[ch->n++].drawn = false;
     }
 }
@@ -1110,7 +1009,7 @@ int report_draw_charts(const struct report_data *d, const char *plots_dir, FILE 
             snprintf(kind, sizeof kind, "%.*s", (int)(dash - name), name);
             w = dash + 1;
         } else {
-            copy(kind, sizeof kind, name);
+            str_copy(kind, sizeof kind, name);
         }
         snprintf(script, sizeof script, "%s/%s.gp", plots_dir, kind);
         snprintf(data, sizeof data, "%s/%s", d->dir,
@@ -1590,7 +1489,7 @@ int report_publish(const struct report_data *d, const char *docs, char *err, siz
     size_t len, mdlen = 0;
     int rc;
     snprintf(src, sizeof src, "%s/io-vs-cpu.png", d->dir);
-    if ((rc = slurp(src, &png, &len))) {
+    if ((rc = text_slurp(src, 0, &png, &len))) {
         snprintf(err, errlen, "%s: %s (draw the charts first)", src, strerror(-rc));
         return rc;
     }
@@ -1613,7 +1512,7 @@ int report_publish(const struct report_data *d, const char *docs, char *err, siz
     if (is(base, "latest") && report_meta(d, "stamp", stamp, sizeof stamp))
         snprintf(where, sizeof where, "%.*s%s", (int)(base - d->dir), d->dir, stamp);
     else
-        copy(where, sizeof where, d->dir);
+        str_copy(where, sizeof where, d->dir);
     fprintf(f, "# concbench results on this machine\n\n"
                "Generated by `make plots PUBLISH=docs` (`concbench report --publish docs`) from "
                "the sweep in `%s`", where);
@@ -1666,11 +1565,11 @@ static void find_plots_dir(const char *given, char *buf, size_t len)
     char exe[PATH_MAX], probe[PATH_MAX + 64];
     struct stat st;
     if (given) {
-        copy(buf, len, given);
+        str_copy(buf, len, given);
         return;
     }
     if (env && *env) {
-        copy(buf, len, env);
+        str_copy(buf, len, env);
         return;
     }
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -1684,12 +1583,12 @@ static void find_plots_dir(const char *given, char *buf, size_t len)
             snprintf(probe, sizeof probe, "%s/plots/io-vs-cpu.gp", exe);
             if (stat(probe, &st) == 0) {
                 *strrchr(probe, '/') = '\0';
-                copy(buf, len, probe);
+                str_copy(buf, len, probe);
                 return;
             }
         }
     }
-    copy(buf, len, "plots");
+    str_copy(buf, len, "plots");
 }
 
 static void usage(FILE *f)

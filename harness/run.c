@@ -284,8 +284,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_ENV;
     }
     p.cancel = &cancel;
-    signal(SIGPIPE, SIG_IGN);
-    if ((err = sigwatch_start(&cancel)) < 0) {
+    if ((err = sigwatch_start(&cancel, true)) < 0) {
         fprintf(stderr, "concbench run: cannot watch signals: %s\n", strerror(-err));
         return EXIT_ENV;
     }

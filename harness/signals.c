@@ -8,50 +8,55 @@
 #include <unistd.h>
 
 static pthread_t watcher;
-static bool running;
+static bool running, exit_second;
 static struct event *cancel_ev;
 static atomic_int first_signal;
-static void (*_Atomic hard_stop)(void);
+static atomic_uint count;
+
+static void watched(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR2);           /* sigwatch_stop */
+}
 
 static void *watch(void *arg)
 {
     sigset_t set;
     (void)arg;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);          /* sigwatch_stop */
+    watched(&set);
     for (;;) {
         int sig;
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGUSR2)
             return NULL;
+        atomic_fetch_add(&count, 1);
         int expected = 0;
         if (atomic_compare_exchange_strong(&first_signal, &expected, sig)) {
             event_set(cancel_ev);
             continue;
         }
-        void (*fn)(void) = atomic_load(&hard_stop);
-        if (fn)
-            fn();
-        _exit(130);
+        if (exit_second)
+            _exit(130);
     }
 }
 
-int sigwatch_start(struct event *cancel)
+int sigwatch_start(struct event *cancel, bool exit_on_second)
 {
     sigset_t set;
     int err;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);
+    watched(&set);
     if ((err = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0)
         return -err;
+    signal(SIGPIPE, SIG_IGN);
     cancel_ev = cancel;
+    exit_second = exit_on_second;
     atomic_store(&first_signal, 0);
+    atomic_store(&count, 0);
     if ((err = pthread_create(&watcher, NULL, watch, NULL)) != 0)
         return -err;
     running = true;
@@ -63,6 +68,11 @@ int sigwatch_signal(void)
     return atomic_load(&first_signal);
 }
 
+unsigned sigwatch_count(void)
+{
+    return atomic_load(&count);
+}
+
 void sigwatch_stop(void)
 {
     if (!running)
@@ -70,9 +80,4 @@ void sigwatch_stop(void)
     pthread_kill(watcher, SIGUSR2);
     pthread_join(watcher, NULL);
     running = false;
-}
-
-void sigwatch_on_hard_stop(void (*fn)(void))
-{
-    atomic_store(&hard_stop, fn);
 }

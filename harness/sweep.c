@@ -16,10 +16,13 @@
 
 #include "harness/atomic_file.h"
 #include "harness/cli.h"
+#include "harness/proc.h"
+#include "harness/signals.h"
 #include "harness/stats.h"
 #include "harness/sweep.h"
 #include "models/model.h"
 #include "runtime/clock.h"
+#include "runtime/event.h"
 #include "runtime/json.h"
 #include "workloads/workload.h"
 
@@ -104,6 +107,10 @@ static double estimate_run(const struct sweep_cell *c, const struct calib *k, un
         waves *= 1.25;
     return k->overhead_s + waves * t + c->tasks * dispatch_s(c->model);
 }
+
+/* Set by the signal watcher on SIGINT, SIGTERM or SIGHUP: every child is stopped, and what was
+ * measured is written out as a partial sweep. */
+static struct event sweep_cancel;
 
 /* ---- the state of one sweep ---- */
 
@@ -225,7 +232,7 @@ static void calibrate(struct sweep *s)
         k->args = calib_key_args(c);
         k->task_s = c->io ? opt_ms(c, "sleep-ms", 50) / 1000.0 : 0.05;
         k->overhead_s = 0.01;
-        if (sweep_stop_signal())
+        if (sigwatch_signal())
             continue;
         struct sweep_cell one = *c;
         one.model = "single";
@@ -239,10 +246,11 @@ static void calibrate(struct sweep *s)
          * corpus into its cache): the machine is what it is, but a stray stall is not. */
         double best_task = INFINITY, best_over = INFINITY;
         int last_status = SR_OK, last_exit = 0;
-        for (int attempt = 0, want = 2; attempt < want && !sweep_stop_signal(); attempt++) {
-            struct sweep_child ch;
-            if (sweep_spawn(ra.argv, false, true, s->run_timeout_s > 0 ? s->run_timeout_s : 300,
-                            &ch) < 0)
+        for (int attempt = 0, want = 2; attempt < want && !sigwatch_signal(); attempt++) {
+            struct proc_child ch;
+            struct proc_opts po = { .capture_out = true, .stop = &sweep_cancel,
+                                    .timeout_s = s->run_timeout_s > 0 ? s->run_timeout_s : 300 };
+            if (proc_run(ra.argv, &po, &ch) < 0)
                 break;
             struct sweep_run r = { .exit_code = ch.exit_code };
             sweep_parse_record(ch.out, ch.out_len, &r);
@@ -257,7 +265,7 @@ static void calibrate(struct sweep *s)
                 if (!(attempt == 0 && want == 3) && over < best_over)
                     best_over = over;
             }
-            sweep_child_free(&ch);
+            proc_child_free(&ch);
             if (r.status != SR_OK)
                 break;
         }
@@ -271,7 +279,7 @@ static void calibrate(struct sweep *s)
                 double d = opt_ms(c, "sleep-ms", 50) / 1000.0, extra = best_task - 0.001;
                 k->task_s = d + (extra < 0 ? 0 : extra > 0.005 ? 0.005 : extra);
             }
-        } else if (!sweep_stop_signal()) {
+        } else if (!sigwatch_signal()) {
             fprintf(stderr, "concbench sweep: calibration run of %s (%s) ended %s (exit %d)\n",
                     c->workload, c->args[0] ? c->args : "defaults",
                     sweep_status_name(last_status), last_exit);
@@ -361,7 +369,7 @@ static size_t trimmed_len(const char *s, size_t n)
 }
 
 static void write_jsonl(struct sweep *s, const struct sweep_cell *c, const struct sweep_run *r,
-                        char *const argv[], const struct sweep_child *ch, bool record_ok,
+                        char *const argv[], const struct proc_child *ch, bool record_ok,
                         unsigned order)
 {
     struct json_out j;
@@ -481,7 +489,7 @@ static void progress(struct sweep *s, const struct sweep_cell *c, unsigned run, 
 static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned order)
 {
     struct run_argv ra;
-    struct sweep_child ch;
+    struct proc_child ch;
     build_run_argv(c, SELF_EXE, &ra);
     double limit = 10 * c->est_run_s;
     if (limit < RUN_TIMEOUT_MIN_S)
@@ -490,14 +498,15 @@ static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned 
         limit = s->run_timeout_s;
     s->runs_started++;
     progress(s, c, run, false);
-    int err = sweep_spawn(ra.argv, false, true, limit, &ch);
+    struct proc_opts po = { .capture_out = true, .timeout_s = limit, .stop = &sweep_cancel };
+    int err = proc_run(ra.argv, &po, &ch);
     if (err < 0) {
         fprintf(stderr, "\nconcbench sweep: cannot start a run: %s\n", strerror(-err));
         return err;
     }
     if (s->nruns == s->runs_cap) {
         fprintf(stderr, "\nconcbench sweep: more runs than planned (internal error)\n");
-        sweep_child_free(&ch);
+        proc_child_free(&ch);
         return -EOVERFLOW;
     }
     struct sweep_run *r = &s->runs[s->nruns];
@@ -529,10 +538,10 @@ static int do_run(struct sweep *s, struct sweep_cell *c, unsigned run, unsigned 
                 ch.err ? ch.err : "");
     }
     bool ch_interrupted = ch.interrupted;
-    sweep_child_free(&ch);
+    proc_child_free(&ch);
     /* A run counts as made unless the sweep itself stopped it (a run that exits 130 on its
      * own is not retried, so a cell never takes more than its warm-up and R runs). */
-    if (!ch_interrupted || !sweep_stop_signal()) {
+    if (!ch_interrupted || !sigwatch_signal()) {
         s->est_done += c->est_run_s;
         if (run == 0)
             s->warmed[c->id] = true;
@@ -591,7 +600,7 @@ static unsigned run_hyperfine(struct sweep *s, const char **note)
         *note = "cannot create the hyperfine folder";
         return 0;
     }
-    for (size_t i = 0; i < s->plan.ncells && !sweep_stop_signal(); i++) {
+    for (size_t i = 0; i < s->plan.ncells && !sigwatch_signal(); i++) {
         struct sweep_cell *c = &s->plan.cells[i];
         if (!c->hyperfine)
             continue;
@@ -614,7 +623,7 @@ static unsigned run_hyperfine(struct sweep *s, const char **note)
         snprintf(runs, sizeof runs, "%u", s->plan.runs < 2 ? 2 : s->plan.runs);
         char *argv[] = { "hyperfine", "-N", "--warmup", warm, "--runs", runs, "--export-json",
                          tmp, cmd, NULL };
-        struct sweep_child ch;
+        struct proc_child ch;
         double limit = 10 * hyperfine_estimate(s, c);
         if (limit < 60)
             limit = 60;
@@ -622,7 +631,8 @@ static unsigned run_hyperfine(struct sweep *s, const char **note)
             fprintf(stderr, "\r  hyperfine: %s x %s\033[K", c->workload, c->model);
             fflush(stderr);
         }
-        if (sweep_spawn(argv, true, false, limit, &ch) < 0) {
+        struct proc_opts po = { .search = true, .timeout_s = limit, .stop = &sweep_cancel };
+        if (proc_run(argv, &po, &ch) < 0) {
             *note = "hyperfine could not be started";
             break;
         }
@@ -640,7 +650,7 @@ static unsigned run_hyperfine(struct sweep *s, const char **note)
                 *note = "hyperfine failed for some cells (see the sweep's stderr)";
             }
         }
-        sweep_child_free(&ch);
+        proc_child_free(&ch);
     }
     if (s->tty)
         fprintf(stderr, "\r\033[K");
@@ -1011,8 +1021,8 @@ int cmd_sweep(int argc, char **argv)
         return EXIT_ENV;
     }
     s.exe[n] = '\0';
-    if ((err = sweep_signals_install()) < 0) {
-        fprintf(stderr, "concbench sweep: cannot install signal handlers: %s\n", strerror(-err));
+    if ((err = event_init(&sweep_cancel)) < 0 || (err = sigwatch_start(&sweep_cancel, false)) < 0) {
+        fprintf(stderr, "concbench sweep: cannot watch signals: %s\n", strerror(-err));
         free_sweep(&s);
         return EXIT_ENV;
     }
@@ -1032,7 +1042,7 @@ int cmd_sweep(int argc, char **argv)
     if (s.dry_run) {
         print_cells(&s);
         free_sweep(&s);
-        return sweep_stop_signal() ? EXIT_INTERRUPTED : EXIT_OK;
+        return sigwatch_signal() ? EXIT_INTERRUPTED : EXIT_OK;
     }
 
     size_t cap = s.plan.ncells * (s.plan.runs + 1);
@@ -1080,13 +1090,13 @@ int cmd_sweep(int argc, char **argv)
     s.total_runs = (unsigned)cap;
     s.t0 = clock_now();
     unsigned seq = 0;
-    for (size_t k = 0; k < norder && !sweep_stop_signal(); k++) {
+    for (size_t k = 0; k < norder && !sigwatch_signal(); k++) {
         struct sweep_cell *cell = &s.plan.cells[order[k] / s.plan.runs];
         unsigned run = order[k] % s.plan.runs + 1;
         if (!s.warmed[cell->id]) {
             if (do_run(&s, cell, 0, seq++) < 0)
                 break;
-            if (sweep_stop_signal())
+            if (sigwatch_signal())
                 break;
         }
         if (do_run(&s, cell, run, seq++) < 0)
@@ -1098,14 +1108,14 @@ int cmd_sweep(int argc, char **argv)
 
     const char *hf_note = NULL;
     unsigned hf_written = 0;
-    if (s.use_hyperfine && !sweep_stop_signal())
+    if (s.use_hyperfine && !sigwatch_signal())
         hf_written = run_hyperfine(&s, &hf_note);
     else if (!s.use_hyperfine)
         hf_note = s.plan.hyperfine ? "hyperfine not used (--no-hyperfine or not installed)"
                                    : "the profile does not use hyperfine";
 
     /* Everything below writes files only: no more child processes. */
-    int sig = sweep_stop_signal();
+    int sig = sigwatch_signal();
     bool partial = sig != 0;
     if (partial && !hf_note && s.use_hyperfine)
         hf_note = "interrupted before or during hyperfine";

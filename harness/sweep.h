@@ -134,39 +134,6 @@ void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n);
  * dropped; nothing for NaN. */
 void sweep_csv_number(FILE *f, double v, int decimals);
 
-/* ---- child processes and signals (sweep_exec.c) ---- */
-
-struct sweep_child {
-    int exit_code;          /* exit code, or 128 + signal */
-    int term_signal;        /* the signal that ended it, 0 when it exited */
-    bool timed_out;         /* the sweep killed it at its time limit */
-    bool interrupted;       /* the sweep killed it because it was interrupted */
-    double elapsed_s;       /* fork to reap */
-    char *out;              /* stdout, NUL-terminated (NULL when not captured) */
-    size_t out_len;
-    char *err;              /* stderr, NUL-terminated, the first 64 KiB */
-    size_t err_len;
-};
-
-/* Install the sweep's handlers: SIGINT and SIGTERM mark the sweep interrupted (a second one
- * skips the grace period of the child being stopped), SIGCHLD wakes the wait; SIGPIPE is
- * ignored. Main thread, once. Returns 0 or -errno. */
-int sweep_signals_install(void);
-/* The first SIGINT/SIGTERM received since sweep_signals_install, or 0. */
-int sweep_stop_signal(void);
-/* Act as if `sig` had been received (tests, and a second signal). */
-void sweep_raise_stop(int sig);
-
-/* Run argv[0] (path as given; searched in PATH when `search`) with argv in its own process
- * group, stdin from /dev/null, stdout captured (or discarded when !capture_out), stderr
- * captured. Blocks until it exits. When timeout_s > 0 passes, or when the sweep is interrupted
- * (sweep_stop_signal), the whole group gets SIGTERM and, 1 s later, SIGKILL. After the child
- * ends, anything left in its group is killed, so no process outlives the call. Returns 0 with
- * *c filled (free with sweep_child_free), or -errno when it could not start. Main thread. */
-int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeout_s,
-                struct sweep_child *c);
-void sweep_child_free(struct sweep_child *c);
-
 /* ---- metadata (metadata.c) ---- */
 
 /* What the tools around the binary say, collected before the sweep starts (once it is
@@ -200,8 +167,6 @@ struct sweep_meta {
 /* Write metadata.json (machine, compiler and flags, library and tool versions, git revision,
  * the sweep's parameters) atomically to path. Starts no process. Returns 0 or -errno. */
 int sweep_write_metadata(const char *path, const struct sweep_meta *m);
-/* The first line `argv` prints on stdout (and stderr), or "" when it cannot run; into buf. */
-const char *sweep_tool_line(char *const argv[], char *buf, size_t len);
 
 /* ---- small things (sweep.c) ---- */
 

@@ -1,79 +1,24 @@
-/* sweep_exec.c — the sweep's child processes: started without a shell in their own process
- * group, output captured, killed with their whole group on a time limit or Ctrl-C. */
+/* proc.c — the one child-process runner: no shell, its own process group, output captured,
+ * killed with its whole group on a time limit or when the stop event is set. */
+#include "harness/proc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/sweep.h"
+#include "harness/signals.h"
 #include "runtime/clock.h"
+#include "runtime/event.h"
 
 #define ERR_CAP (64 * 1024)     /* stderr kept per child */
 #define KILL_GRACE_S 1.0        /* SIGTERM, then SIGKILL this much later */
-
-static int wake_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t stop_count;   /* a second Ctrl-C: no grace period */
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    if (sig == SIGINT || sig == SIGTERM) {
-        if (!stop_signal)
-            stop_signal = sig;
-        stop_count++;
-    }
-    if (wake_pipe[1] >= 0) {
-        ssize_t n = write(wake_pipe[1], "", 1);
-        (void)n;
-    }
-    errno = saved;
-}
-
-int sweep_signals_install(void)
-{
-    struct sigaction sa;
-    if (wake_pipe[0] < 0 && pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -errno;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;                    /* no SA_RESTART: poll returns EINTR */
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
-        sigaction(SIGCHLD, &sa, NULL) < 0)
-        return -errno;
-    signal(SIGPIPE, SIG_IGN);
-    /* A parent may have blocked them (concbench run blocks SIGINT/SIGTERM for its watcher). */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    return 0;
-}
-
-int sweep_stop_signal(void)
-{
-    return stop_signal;
-}
-
-void sweep_raise_stop(int sig)
-{
-    if (!stop_signal)
-        stop_signal = sig;
-}
-
-static void drain_wake(void)
-{
-    char buf[64];
-    while (wake_pipe[0] >= 0 && read(wake_pipe[0], buf, sizeof buf) > 0)
-        ;
-}
 
 struct buf {
     char *p;
@@ -121,12 +66,13 @@ static void pump(int *fd, struct buf *b)
     }
 }
 
-static void child_exec(char *const argv[], bool search, int out_fd, int err_fd)
+static void child_exec(char *const argv[], const struct proc_opts *o, int out_fd, int err_fd)
 {
     sigset_t none;
     setpgid(0, 0);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     sigemptyset(&none);
@@ -136,7 +82,14 @@ static void child_exec(char *const argv[], bool search, int out_fd, int err_fd)
         dup2(devnull, 0);
     dup2(out_fd >= 0 ? out_fd : devnull, 1);
     dup2(err_fd, 2);
-    if (search)
+    if (o->cwd && chdir(o->cwd) < 0) {
+        char msg[300];
+        int n = snprintf(msg, sizeof msg, "cannot enter %s: %s\n", o->cwd, strerror(errno));
+        ssize_t w = write(2, msg, (size_t)n);
+        (void)w;
+        _exit(127);
+    }
+    if (o->search)
         execvp(argv[0], argv);
     else
         execv(argv[0], argv);
@@ -147,17 +100,19 @@ static void child_exec(char *const argv[], bool search, int out_fd, int err_fd)
     _exit(127);
 }
 
-int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeout_s,
-                struct sweep_child *c)
+int proc_run(char *const argv[], const struct proc_opts *o, struct proc_child *c)
 {
-    int po[2] = { -1, -1 }, pe[2];
+    int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, logfd = -1;
     struct buf out = { 0 }, err = { .limit = ERR_CAP };
+    bool capture_out = o->capture_out && !o->log_path;
     int e;
 
     memset(c, 0, sizeof *c);
-    if (capture_out && pipe2(po, O_CLOEXEC) < 0)
-        return -errno;
-    if (pipe2(pe, O_CLOEXEC) < 0) {
+    if (o->log_path) {
+        logfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (logfd < 0)
+            return -errno;
+    } else if ((capture_out && pipe2(po, O_CLOEXEC) < 0) || pipe2(pe, O_CLOEXEC) < 0) {
         e = -errno;
         if (po[0] >= 0) {
             close(po[0]);
@@ -165,7 +120,6 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
         }
         return e;
     }
-    drain_wake();
     double t0 = clock_now();
     pid_t pid = fork();
     if (pid < 0) {
@@ -174,27 +128,38 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
             close(po[0]);
             close(po[1]);
         }
-        close(pe[0]);
-        close(pe[1]);
+        if (pe[0] >= 0) {
+            close(pe[0]);
+            close(pe[1]);
+        }
+        if (logfd >= 0)
+            close(logfd);
         return e;
     }
     if (pid == 0)
-        child_exec(argv, search, po[1], pe[1]);
+        child_exec(argv, o, logfd >= 0 ? logfd : po[1], logfd >= 0 ? logfd : pe[1]);
     setpgid(pid, pid);                  /* also in the parent: no race with kill(-pid) */
+    if (logfd >= 0)
+        close(logfd);
     if (po[1] >= 0)
         close(po[1]);
-    close(pe[1]);
+    if (pe[1] >= 0)
+        close(pe[1]);
     if (po[0] >= 0)
         fcntl(po[0], F_SETFL, O_NONBLOCK);
-    fcntl(pe[0], F_SETFL, O_NONBLOCK);
+    if (pe[0] >= 0)
+        fcntl(pe[0], F_SETFL, O_NONBLOCK);
+    /* The child's end wakes the wait through a pidfd; without one, the wait polls. */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-    double deadline = timeout_s > 0 ? t0 + timeout_s : 0, kill_at = 0;
-    bool termed = false, killed = false, exited = false;
+    double deadline = o->timeout_s > 0 ? t0 + o->timeout_s : 0, kill_at = 0;
+    bool termed = false, killed = false;
     siginfo_t si;
-    while (!exited) {
+    for (;;) {
         double now = clock_now();
-        if (!termed && (sweep_stop_signal() || (deadline && now >= deadline))) {
-            if (sweep_stop_signal())
+        bool stop = event_is_set(o->stop);
+        if (!termed && (stop || (deadline && now >= deadline))) {
+            if (stop)
                 c->interrupted = true;
             else
                 c->timed_out = true;
@@ -202,25 +167,26 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
             termed = true;
             kill_at = now + KILL_GRACE_S;
         }
-        if (termed && !killed && (now >= kill_at || stop_count >= 2)) {
+        if (termed && !killed && (now >= kill_at || sigwatch_count() >= 2)) {
             kill(-pid, SIGKILL);
             killed = true;
         }
 
         memset(&si, 0, sizeof si);
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
-            exited = true;
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
             break;
-        }
 
-        struct pollfd fds[3];
+        struct pollfd fds[4];
         int nf = 0;
-        fds[nf++] = (struct pollfd){ wake_pipe[0], POLLIN, 0 };
+        if (pidfd >= 0)
+            fds[nf++] = (struct pollfd){ pidfd, POLLIN, 0 };
+        if (o->stop && !termed)
+            fds[nf++] = (struct pollfd){ event_fd(o->stop), POLLIN, 0 };
         if (po[0] >= 0)
             fds[nf++] = (struct pollfd){ po[0], POLLIN, 0 };
         if (pe[0] >= 0)
             fds[nf++] = (struct pollfd){ pe[0], POLLIN, 0 };
-        /* Wake at least every 100 ms: SIGCHLD may arrive between waitid and poll. */
+        /* Wake at least every 100 ms: a second signal, or no pidfd. */
         double wait = 0.1;
         if (!termed && deadline && deadline - now < wait)
             wait = deadline - now;
@@ -229,12 +195,13 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
         int ms = wait > 0 ? (int)(wait * 1000) + 1 : 0;
         if (poll(fds, (nfds_t)nf, ms) < 0 && errno != EINTR)
             break;
-        drain_wake();
         if (po[0] >= 0)
             pump(&po[0], &out);
         if (pe[0] >= 0)
             pump(&pe[0], &err);
     }
+    if (pidfd >= 0)
+        close(pidfd);
     /* Whatever it wrote before it ended is in the pipes (or held open by a leftover
      * grandchild, which the kill below ends). */
     kill(-pid, SIGKILL);
@@ -244,7 +211,8 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
     c->elapsed_s = clock_now() - t0;
     if (po[0] >= 0)
         pump(&po[0], &out);
-    pump(&pe[0], &err);
+    if (pe[0] >= 0)
+        pump(&pe[0], &err);
     /* A grandchild may have kept a pipe open a moment longer; it is dead now. */
     for (int tries = 0; tries < 50 && (po[0] >= 0 || pe[0] >= 0); tries++) {
         struct pollfd fds[2];
@@ -281,9 +249,28 @@ int sweep_spawn(char *const argv[], bool search, bool capture_out, double timeou
     return 0;
 }
 
-void sweep_child_free(struct sweep_child *c)
+void proc_child_free(struct proc_child *c)
 {
     free(c->out);
     free(c->err);
     c->out = c->err = NULL;
+}
+
+const char *proc_first_line(char *const argv[], char *buf, size_t len)
+{
+    struct proc_child c;
+    struct proc_opts o = { .search = true, .capture_out = true, .timeout_s = 10 };
+    buf[0] = '\0';
+    if (proc_run(argv, &o, &c) < 0)
+        return buf;
+    if (c.exit_code == 0) {
+        const char *src = c.out && c.out[0] ? c.out : c.err;
+        size_t n = strcspn(src, "\n");
+        if (n >= len)
+            n = len - 1;
+        memcpy(buf, src, n);
+        buf[n] = '\0';
+    }
+    proc_child_free(&c);
+    return buf;
 }
