@@ -3,6 +3,7 @@
 #include "harness/catalog.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +145,52 @@ size_t catalog_params(const struct workload *w, const struct model *m, const cha
         used += (size_t)r;
     }
     return used;
+}
+
+unsigned catalog_options(const struct workload *w, const struct model *m, const char *args,
+                         struct options *o, char *store, size_t len)
+{
+    char *save = NULL;
+    o->n = 0;
+    if (!len)
+        return 0;
+    snprintf(store, len, "%s", args ? args : "");
+    for (char *t = strtok_r(store, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (t[0] != '-' || t[1] != '-')
+            continue;
+        char *name = t + 2, *eq = strchr(name, '=');
+        if (eq)
+            *eq = '\0';
+        const struct wopt *d = wopt_find(w ? w->opts : NULL, name);
+        if (!d)
+            d = wopt_find(m ? m->opts : NULL, name);
+        const char *v = "";
+        if (d && d->type != WOPT_FLAG)
+            v = eq ? eq + 1 : strtok_r(NULL, " ", &save);
+        else if (!d && !eq && save && *save && *save != '-')
+            strtok_r(NULL, " ", &save);        /* an unknown option's value */
+        if (!d || !v || o->n == OPTIONS_MAX)
+            continue;
+        o->kv[o->n].name = d->name;
+        o->kv[o->n].value = v;
+        o->n++;
+    }
+    return o->n;
+}
+
+double catalog_ideal_s(const struct workload *w, const struct model *m, const char *args,
+                       unsigned tasks, unsigned concurrency, unsigned cores, double t1)
+{
+    struct options o;
+    char store[1024];
+    if (!w || !m)
+        return NAN;
+    catalog_options(w, m, args, &o, store, sizeof store);
+    struct ideal_in in = {
+        .tasks = tasks,
+        .parallel = model_parallelism(m, w, concurrency),
+        .cores = cores,
+        .t1 = t1,
+    };
+    return workload_ideal(w, &o, &in);
 }

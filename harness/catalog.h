@@ -25,4 +25,17 @@ unsigned long catalog_rgb(const char *color);
 size_t catalog_params(const struct workload *w, const struct model *m, const char *args,
                       char *buf, size_t len);
 
+/* Split "--name value --flag ..." into o (names and values point into store[len], which the
+ * text is copied to). Only options of w's or m's table are kept, so run options such as
+ * --chunk are left out. Returns the number kept. */
+unsigned catalog_options(const struct workload *w, const struct model *m, const char *args,
+                         struct options *o, char *store, size_t len);
+
+/* The one ideal-time rule, for every caller (sweep summary, report, gate baseline): the
+ * workload's ideal for the options in args, with the parallelism the model gives it
+ * (model_parallelism) at this concurrency. t1: the serial reference's median time per task
+ * for the same workload and options (NaN: unknown). NaN when there is no known ideal. */
+double catalog_ideal_s(const struct workload *w, const struct model *m, const char *args,
+                       unsigned tasks, unsigned concurrency, unsigned cores, double t1);
+
 #endif

@@ -31,7 +31,10 @@ struct sweep_cell {
     unsigned tasks;         /* -n */
     unsigned jobs;          /* -j given to run; 0: not given */
     unsigned concurrency;   /* the most tasks in flight, as `run` computes it from -j */
-    char args[160];         /* extra workload arguments, space-separated; "" for none */
+    char args[160];         /* extra `run` arguments (workload and model options, --chunk ...),
+                             * space-separated; "" for none */
+    char params[160];       /* the cell's `params` key: catalog_params(args), "k=v;k=v" */
+    char name[64];          /* the profile's name for the cell, or one made from its key */
     double est_run_s;       /* estimated wall time of one run, whole process */
     bool hyperfine;         /* also timed by hyperfine (the headline grid) */
 };
