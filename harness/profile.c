@@ -318,9 +318,16 @@ static void cell_name(const char *tmpl, const struct profile_cell *cell, char *o
     }
 }
 
+/* Adds the cell unless the profile has it already (a serial model under -j 1,2,4: one cell). */
 static int add_cell(struct ctx *c, const struct profile_cell *cell)
 {
     struct profile *p = c->p;
+    for (size_t k = 0; k < p->ncells; k++) {
+        const struct profile_cell *o = &p->cells[k];
+        if (o->part == cell->part && o->w == cell->w && o->m == cell->m &&
+            o->tasks == cell->tasks && o->jobs == cell->jobs && !strcmp(o->args, cell->args))
+            return 0;
+    }
     if (p->ncells == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         struct profile_cell *n = realloc(p->cells, cap * sizeof *n);
