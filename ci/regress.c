@@ -78,6 +78,7 @@ static void cleanup(void)
     else if (tmp[0])
         fprintf(stderr, "regress: kept %s\n", tmp);
     tmp[0] = '\0';
+    sigwatch_stop();
 }
 
 /* Print the reason, clean up, and return the "could not run" exit code. */
