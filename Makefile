@@ -62,7 +62,8 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(BIN)/concbench $(TESTBIN)
+# tests/test_profile.c runs the gate ($(BIN)/regress) A/A on $(BIN)/concbench.
+check: $(BIN)/concbench $(BIN)/regress $(TESTBIN)
 	@$(SAN_ENV) CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
 
 # Sanitizer builds live beside the normal one ($(BUILD)-asan, $(BUILD)-tsan).

@@ -24,6 +24,17 @@ bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
+bool cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || errno || end == s || *end || !(v > lo && v < hi))
+        return false;
+    *out = v;
+    return true;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

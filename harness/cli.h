@@ -17,6 +17,8 @@ enum {
 /* Parse a decimal unsigned number in [min, max]: digits only, no sign, no overflow. Returns true
  * on success. */
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a whole decimal number strictly between lo and hi. Returns true on success. */
+bool cli_parse_double(const char *s, double lo, double hi, double *out);
 
 /* Print "concbench CMD: <message>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
