@@ -66,6 +66,17 @@ static void params_args(const char *params, char *buf, size_t len)
     }
 }
 
+/* A text field for summary.csv: gnuplot splits quoted fields at their commas too, so a comma
+ * in a label becomes a semicolon. */
+static int set_text(struct csv *c, size_t r, int col, const char *v)
+{
+    char buf[256];
+    str_copy(buf, sizeof buf, v);
+    for (char *p = buf; (p = strchr(p, ',')); p++)
+        *p = ';';
+    return csv_set(c, r, col, buf);
+}
+
 static int set_num(struct csv *c, size_t r, int col, const char *fmt, double v)
 {
     char buf[64];
@@ -107,11 +118,11 @@ static int fill_row(struct csv *c, size_t r, const int col[], const bool added[]
     if (added[C_KIND_ORDER])
         rc |= set_num(c, r, col[C_KIND_ORDER], "%.0f", k ? k->order : UNKNOWN_ORDER);
     if (added[C_KIND_LABEL])
-        rc |= csv_set(c, r, col[C_KIND_LABEL], k ? k->label : csv_str(c, r, csv_col(c, "kind")));
+        rc |= set_text(c, r, col[C_KIND_LABEL], k ? k->label : csv_str(c, r, csv_col(c, "kind")));
     if (added[C_WORKLOAD_ORDER])
         rc |= set_num(c, r, col[C_WORKLOAD_ORDER], "%.0f", w ? w->order : UNKNOWN_ORDER);
     if (added[C_WORKLOAD_LABEL])
-        rc |= csv_set(c, r, col[C_WORKLOAD_LABEL], w ? w->label : "");
+        rc |= set_text(c, r, col[C_WORKLOAD_LABEL], w ? w->label : "");
     return rc ? -ENOMEM : 0;
 }
 

@@ -1,6 +1,7 @@
-/* test_plots.c — the gnuplot chart scripts on the hand-made fixture (each draws a non-empty PNG
- * and SVG and prints nothing on stderr), `concbench report` end to end, and the report's findings
- * on fixtures whose answers are known. */
+/* test_plots.c — the gnuplot chart scripts on the hand-made fixture upgraded to the registry
+ * columns (each draws a non-empty PNG and SVG and prints nothing on stderr), `concbench report`
+ * end to end (an old folder is upgraded; a model the binary does not know appears in every chart
+ * and table from its rows alone), and the report's findings on fixtures whose answers are known. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -12,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/catalog.h"
 #include "harness/report.h"
+#include "models/model.h"
 #include "tests/helpers.h"
 
 #define FIXTURE "tests/fixtures/bench"
@@ -114,6 +117,38 @@ static void expect_file(const char *path, size_t min, const char *magic)
 
 static const char png_magic[] = "\x89PNG\r\n\x1a\n";
 
+/* Copy the fixture into a temporary results folder. */
+static void copy_fixture(const char *dir)
+{
+    static const char *const files[] = { "summary.csv", "runs.csv", "timeline.csv",
+                                         "metadata.json", "runs.jsonl",
+                                         "hyperfine/headline-sleep.json" };
+    char path[256];
+    snprintf(path, sizeof path, "%s/hyperfine", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char src[256], *text;
+        snprintf(src, sizeof src, FIXTURE "/%s", files[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        text = read_file(src, NULL);
+        if (!text)
+            fail_msg("fixture file %s missing", src);
+        write_file(path, text);
+        free(text);
+    }
+}
+
+/* The fixture (written before the registry columns) copied and upgraded in place. */
+static void upgraded_fixture(const char *dir)
+{
+    char err[512];
+    bool changed = false;
+    copy_fixture(dir);
+    if (report_upgrade(dir, &changed, err, sizeof err) != 0)
+        fail_msg("report_upgrade: %s", err);
+    assert_true(changed);
+}
+
 static void test_each_script_on_the_fixture(void **state)
 {
     (void)state;
@@ -132,9 +167,10 @@ static void test_each_script_on_the_fixture(void **state)
     };
     char dir[64];
     make_tmpdir(dir, sizeof dir);
+    upgraded_fixture(dir);
     for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
         char data[256], out[256], svg[256], *err;
-        snprintf(data, sizeof data, FIXTURE "/%s", charts[k].data);
+        snprintf(data, sizeof data, "%s/%s", dir, charts[k].data);
         snprintf(out, sizeof out, "%s/%s", dir, charts[k].out);
         snprintf(svg, sizeof svg, "%.*s.svg", (int)(strlen(out) - 4), out);
         const char *args[] = { data, out, "2 cores · test_plots machine_with_underscores",
@@ -161,33 +197,19 @@ static void test_script_refuses_missing_data(void **state)
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(err, "no 'tasks' rows for workload 'nosuch'"));
     free(err);
+    /* A summary from before the registry columns: the scripts say how to upgrade it. */
+    const char *old[] = { FIXTURE "/summary.csv", out, NULL };
+    rc = gnuplot(&err, "plots/io-vs-cpu.gp", old);
+    assert_int_not_equal(rc, 0);
+    if (!strstr(err, "no 'model_order' column") || !strstr(err, "concbench report DIR upgrades"))
+        fail_msg("old summary: %s", err);
+    free(err);
     /* Too few arguments: usage. */
     const char *none[] = { NULL };
     rc = gnuplot(&err, "plots/io-vs-cpu.gp", none);
     assert_int_not_equal(rc, 0);
     free(err);
     rm_tree(dir);
-}
-
-/* Copy the fixture into a temporary results folder. */
-static void copy_fixture(const char *dir)
-{
-    static const char *const files[] = { "summary.csv", "runs.csv", "timeline.csv",
-                                         "metadata.json", "runs.jsonl",
-                                         "hyperfine/headline-sleep.json" };
-    char path[256];
-    snprintf(path, sizeof path, "%s/hyperfine", dir);
-    assert_int_equal(mkdir(path, 0755), 0);
-    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-        char src[256], *text;
-        snprintf(src, sizeof src, FIXTURE "/%s", files[k]);
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
-        text = read_file(src, NULL);
-        if (!text)
-            fail_msg("fixture file %s missing", src);
-        write_file(path, text);
-        free(text);
-    }
 }
 
 static void test_report_command(void **state)
