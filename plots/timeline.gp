@@ -54,6 +54,12 @@ set key off
 npanels = words(have)
 rows_ = npanels <= 3 ? 1 : npanels <= 8 ? 2 : 3
 cols_ = int(ceil(npanels / (rows_ * 1.0)))
+# Time tics in 1-2-5 steps, fewer when the panels are narrow.
+step_raw = t_end * 1.04 / (cols_ >= 4 ? 3 : 6)
+step_mag = 10 ** floor(log10(step_raw))
+step_f = step_raw / step_mag
+t_step = (step_f <= 1 ? 1 : step_f <= 2 ? 2 : step_f <= 5 ? 5 : 10) * step_mag
+set xtics t_step
 
 do for [k = 1:2] {
     eval set_term(k)
