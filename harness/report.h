@@ -10,10 +10,17 @@
 
 #include "runtime/json.h"
 
-/* One row of summary.csv (the columns are looked up by header name). NaN: the field was empty. */
+/* One row of summary.csv (the columns are looked up by header name). NaN: the field was empty.
+ * A cell's key is (workload, model, part, tasks, concurrency, params). */
 struct report_cell {
-    char workload[32], kind[8], model[32], part[16];
+    char workload[32], kind[16], model[32], part[16];
+    char params[160];       /* "k=v;k=v": the options that differ from the defaults; "" none */
     unsigned tasks, concurrency, runs_ok, runs_total;
+    /* From the registry, as the sweep wrote them (or the upgrade filled them in). */
+    unsigned model_order, kind_order, workload_order, parallel;
+    unsigned long model_rgb;    /* 0xRRGGBB */
+    bool serial;                /* the serial reference: speed-ups are against it */
+    char kind_label[32], workload_label[64];
     double min_s, median_s, max_s, cv, speedup, ideal_s, efficiency, cpu_s;
     double max_rss_kb, children_sum_rss_kb, ctx_voluntary, ctx_involuntary, server_cpu_s;
     double per_task_us;
@@ -21,7 +28,7 @@ struct report_cell {
 
 /* One row of runs.csv. */
 struct report_run {
-    char workload[32], model[32], part[16];
+    char workload[32], model[32], part[16], params[160];
     unsigned tasks, concurrency, run;
     double wall_s;
     bool ok;
@@ -30,7 +37,7 @@ struct report_run {
 
 /* One hyperfine result (whole-process timing of a headline cell). */
 struct report_hf {
-    char workload[32], model[32];
+    char workload[32], model[32], params[160];
     double median_s, mean_s, min_s, max_s;
     unsigned runs;
 };
@@ -48,16 +55,19 @@ struct report_data {
     size_t ntimeline;
 };
 
-/* Read the results folder `dir`: summary.csv is required; the other files are optional. Returns
- * 0, or a negative errno with a message in err (-ENOENT: no summary.csv, -EINVAL: a malformed
- * file). Free with report_free. Any thread; blocks on file I/O. */
+/* Read the results folder `dir`: summary.csv is required; the other files are optional. A
+ * summary written before the registry columns existed is filled in memory the way
+ * report_upgrade fills it on disk. Returns 0, or a negative errno with a message in err
+ * (-ENOENT: no summary.csv, -EINVAL: a malformed file). Free with report_free. Any thread;
+ * blocks on file I/O. */
 int report_load(const char *dir, struct report_data *d, char *err, size_t errlen);
 void report_free(struct report_data *d);
 
 /* A metadata member found by key at any depth (first match, depth first), as a string (numbers
  * formatted), or NULL. The result lives in buf. */
 const char *report_meta(const struct report_data *d, const char *key, char *buf, size_t len);
-/* Cores of the machine: metadata (cores_online, cores), else the CPU-bound headline's -j, else 0. */
+/* Cores of the machine: metadata (cores_online, cores), else the -j of a headline cell of work
+ * that computes, else 0. */
 unsigned report_cores(const struct report_data *d);
 /* The one-line machine description for chart subtitles: "2 cores · CPU model · Linux 6.1". */
 void report_machine_line(const struct report_data *d, char *buf, size_t len);
@@ -74,7 +84,7 @@ struct report_charts {
     struct { char name[64]; bool drawn; } c[REPORT_MAX_CHARTS];
 };
 
-/* Draw every chart the data allows with gnuplot (fork and exec, no shell): the scripts are in
+/* Draw every chart the data allows with gnuplot (proc_run, no shell): the scripts are in
  * plots_dir, the PNG and SVG land in d->dir. gnuplot's stderr goes to `log` prefixed with the
  * chart's name. Returns the number of charts that failed (0: all drawn), or -errno when gnuplot
  * could not be started at all. Main thread; blocks while gnuplot runs. */
@@ -90,9 +100,22 @@ void report_write_markdown(const struct report_data *d, const struct report_char
  * whole (temporary name, then rename). Returns 0 or -errno with a message in err. */
 int report_publish(const struct report_data *d, const char *docs, char *err, size_t errlen);
 
-/* Run one gnuplot script: gnuplot -c script args... with stdin from /dev/null, stdout discarded
- * and stderr captured into err (NUL-terminated, truncated to errlen). Returns gnuplot's exit
- * code, or -errno when it could not be started. Main thread (or any thread that may fork). */
-int report_run_gnuplot(const char *script, char *const args[], char *err, size_t errlen);
+/* Run one gnuplot script: gnuplot [-e SET] -c script args... (proc_run: stdin from /dev/null,
+ * stdout discarded, stderr captured into err, NUL-terminated, truncated to errlen). `set` (may
+ * be NULL) is a gnuplot command run first, for numbers only (`busy_share=0.5`). Returns
+ * gnuplot's exit code, or -errno when it could not be started (-ENOENT: no gnuplot). One thread
+ * at a time. */
+int report_run_gnuplot(const char *script, const char *set, char *const args[], char *err,
+                       size_t errlen);
+
+/* Bring a results folder written before the registry columns existed up to the data contract:
+ * the summary.csv columns params, model_order, model_rgb, serial, parallel, kind_order,
+ * kind_label, workload_order and workload_label that are missing are filled from this binary's
+ * registries by model and workload name (model_find, workload_find; params from metadata.json's
+ * workload_args), empty ideal_s (and efficiency) cells are computed (catalog_ideal_s), and
+ * summary.csv is rewritten atomically; models.csv and workloads.csv are written (catalog_write)
+ * when absent. *changed says whether summary.csv was rewritten. Returns 0 or -errno with a
+ * message in err (-ENOENT: no summary.csv). Main thread. */
+int report_upgrade(const char *dir, bool *changed, char *err, size_t errlen);
 
 #endif

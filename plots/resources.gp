@@ -1,42 +1,67 @@
 # resources.gp — what each model cost in CPU time and peak memory, per workload (the "headline"
-# rows of summary.csv: 16 tasks each), two panels side by side.
+# rows of summary.csv), two panels side by side; workloads grouped by kind as in the headline.
 # usage: gnuplot -c plots/resources.gp SUMMARY.csv OUT.png [MACHINE-SUBTITLE]
 script_dir = "."
 do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { script_dir = ARG0[1:i - 1] } }
-args = ARGC; arg1 = ARG1; arg2 = ARG2; arg3 = ARG3; arg4 = ARG4
+args = ARGC; arg1 = ARG1; arg2 = ARG2; arg3 = ARG3; arg4 = ARG4; arg5 = ARG5; arg6 = ARG6
 load script_dir . "/models.gp"
 
-# Columns: 1 workload, 3 model, 4 part, 5 tasks, 16 cpu_s, 17 max_rss_kb, 18 children_sum_rss_kb.
-head = 'strcol(4) eq "headline"'
-is_proc(m) = m eq "processes" || m eq "process-pool"
-# Memory as the chart counts it: the sum of the children's peaks for the process models, the
-# process's own peak for the others; in MB.
-mem_mb(x) = (is_proc(strcol(3)) && valid(18) ? $18 : $17) / 1024.0
-stats data using (@head ? $5 : 0) nooutput
+head = 'strcol("part") eq "headline"'
+scan_file = data
+scan_if = head
+eval scan_models
+eval scan_groups
+if (nmodels == 0) {
+    print sprintf("resources.gp: no 'headline' rows in %s", data)
+    exit status 1
+}
+# Memory as the chart counts it: for a model whose tasks ran in child processes (the children's
+# summed peaks are recorded, > 0) that sum, else the process's own peak; in MB.
+kids(x) = (v_ = column("children_sum_rss_kb"), v_ == v_ && v_ > 0)
+mem_mb(x) = (kids(0) ? column("children_sum_rss_kb") : column("max_rss_kb")) / 1024.0
+stats data using (@head ? column("tasks") : 0) nooutput
 n_head = int(STATS_max)
-stats data using (@head && $16 > 0 ? $16 : 1e9):(@head && $17 > 0 ? mem_mb(0) : 1e9) nooutput
-cpu_lo = STATS_min_x; mem_lo = STATS_min_y
-stats data using (@head ? $16 : 0):(@head ? mem_mb(0) : 0) nooutput
-cpu_hi = STATS_max_x; mem_hi = STATS_max_y
+stats data using (@head && column("cpu_s") > 0 ? column("cpu_s") : 1e9) nooutput
+cpu_lo = STATS_min
+stats data using (@head && column("max_rss_kb") > 0 ? mem_mb(0) : 1e9) nooutput
+mem_lo = STATS_min
+stats data using (@head ? column("cpu_s") : 0) nooutput
+cpu_hi = STATS_max
+stats data using (@head ? mem_mb(0) : 0) nooutput
+mem_hi = STATS_max
+# The models that fork, for the note.
+forkers = ""
+add_forker(m) = strstrt(forkers, " " . m . ",") > 0 ? 0 : (forkers = forkers . " " . m . ",", 1)
+stats data using (@head && kids(0) ? add_forker(strcol("model")) : 0) nooutput
+forkers = strlen(forkers) > 0 ? forkers[2:strlen(forkers) - 1] : ""
+# Per group: the most tasks in flight, for the tic.
+array G_j[NMAX]
+do for [g = 1:ngroups] { G_j[g] = 0 }
+gi(x) = g_find(strcol("workload"), strcol("params"), 1)
+j_row(g) = (G_j[g] = column("concurrency") > G_j[g] ? column("concurrency") : G_j[g], 1)
+stats data using (@head && gi(0) > 0 ? j_row(gi(0)) : 0) nooutput
 
-group(w) = w eq "sleep" ? 1 : w eq "http" ? 2 : w eq "count" ? 3 : w eq "thumbnail" ? 4 : NaN
-bw = 0.13
-xpos(i) = group(strcol(1)) + (i - 3.5) * bw
-mine(i) = @head && model_index(strcol(3)) == i
+bw = nmodels > 6 ? 0.8 / nmodels : 0.13
+# One slot a group, side by side (no gap between kinds: two panels share the width).
+xpos(i) = gi(0) + (i - (nmodels + 1) / 2.0) * bw
+mine(i) = @head && m_find(strcol("model"), 1) == i
 
 chart_title = sprintf("What each model costs: CPU time and peak memory, %d tasks per workload", n_head)
+note = "Medians of the runs (log scales); j: the most tasks in flight (pool size for the pools).\nCPU time: user + system of the benchmark process and its children; a server a workload embeds is not included.\nMemory: " . \
+    (strlen(forkers) > 0 ? "for " . forkers . " (tasks in child processes), the SUM of every child's peak RSS (children_sum_rss_kb); for the others, " : "") . \
+    "the process's peak RSS (max_rss_kb)."
 eval heading
-set label 6 "Medians of the runs (log scales); j: the most tasks in flight (pool size for the pools).\nCPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
-    at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
-stats data using (@head && strcol(2) eq "io" ? $6 : 0):(@head && strcol(2) eq "cpu" ? $6 : 0) nooutput
-io_j = int(STATS_max_x); cpu_j = int(STATS_max_y)
-set xtics (sprintf("sleep\n(I/O, j = %d)", io_j) 1, sprintf("http\n(I/O, j = %d)", io_j) 2, \
-           sprintf("count\n(CPU, j = %d)", cpu_j) 3, sprintf("thumbnail\n(CPU, j = %d)", cpu_j) 4) scale 0
-set xrange [0.45:4.55]
+set label 6 note at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
+set xtics () scale 0 noenhanced
+kshort(s) = strstrt(s, "-") > 1 ? s[1:strstrt(s, "-") - 1] : s
+do for [g = 1:ngroups] {
+    set xtics add (sprintf("%s\n(%s, j = %d)", group_name(g), kshort(G_kl[g]), G_j[g]) g)
+}
+set xrange [0.45:ngroups + 0.55]
 set grid noxtics ytics
 set logscale y 10
 set style fill solid 0.9 border lc rgb "#303030"
-set key top left vertical maxrows 3 samplen 1.5 width 1
+set key top left vertical maxrows 3 samplen 1.5 width 1 noenhanced
 
 do for [k = 1:2] {
     eval set_term(k)
@@ -47,8 +72,8 @@ do for [k = 1:2] {
     set ytics auto
     set format y "%g"
     set title "CPU time" font ",13"
-    plot for [i = 1:nmodels] data using (xpos(i)):(mine(i) ? $16 : NaN):(xpos(i) - bw / 2):(xpos(i) + bw / 2):(cpu_lo / 10):16 \
-             with boxxyerror lt i title model_name(i)
+    plot for [i = 1:nmodels] data using (xpos(i)):(mine(i) ? column("cpu_s") : NaN):(xpos(i) - bw / 2):(xpos(i) + bw / 2):(cpu_lo / 10):(column("cpu_s")) \
+             with boxxyerror lt i title M_name[i]
     unset label 100
     unset label 101
     unset label 6
@@ -61,7 +86,6 @@ do for [k = 1:2] {
     unset multiplot
     set label 100 machine at screen 0.5, screen 0.925 center noenhanced font ",11" tc rgb "#404040"
     eval heading
-    set label 6 "Medians of the runs (log scales); j: the most tasks in flight (pool size for the pools).\nCPU time: user + system of the benchmark process and its children; for http the embedded server's CPU is not included.\nMemory: for processes and process-pool, the SUM of every child's peak RSS (children_sum_rss_kb); for the others, the one process's peak RSS (max_rss_kb)." \
-        at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
+    set label 6 note at screen 0.5, screen 0.055 center noenhanced font ",10" tc rgb "#404040"
 }
 set output

@@ -1,6 +1,7 @@
-/* test_plots.c — the gnuplot chart scripts on the hand-made fixture (each draws a non-empty PNG
- * and SVG and prints nothing on stderr), `concbench report` end to end, and the report's findings
- * on fixtures whose answers are known. */
+/* test_plots.c — the gnuplot chart scripts on the hand-made fixture upgraded to the registry
+ * columns (each draws a non-empty PNG and SVG and prints nothing on stderr), `concbench report`
+ * end to end (an old folder is upgraded; a model the binary does not know appears in every chart
+ * and table from its rows alone), and the report's findings on fixtures whose answers are known. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -12,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/catalog.h"
 #include "harness/report.h"
+#include "models/model.h"
 #include "tests/helpers.h"
 
 #define FIXTURE "tests/fixtures/bench"
@@ -114,6 +117,38 @@ static void expect_file(const char *path, size_t min, const char *magic)
 
 static const char png_magic[] = "\x89PNG\r\n\x1a\n";
 
+/* Copy the fixture into a temporary results folder. */
+static void copy_fixture(const char *dir)
+{
+    static const char *const files[] = { "summary.csv", "runs.csv", "timeline.csv",
+                                         "metadata.json", "runs.jsonl",
+                                         "hyperfine/headline-sleep.json" };
+    char path[256];
+    snprintf(path, sizeof path, "%s/hyperfine", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char src[256], *text;
+        snprintf(src, sizeof src, FIXTURE "/%s", files[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        text = read_file(src, NULL);
+        if (!text)
+            fail_msg("fixture file %s missing", src);
+        write_file(path, text);
+        free(text);
+    }
+}
+
+/* The fixture (written before the registry columns) copied and upgraded in place. */
+static void upgraded_fixture(const char *dir)
+{
+    char err[512];
+    bool changed = false;
+    copy_fixture(dir);
+    if (report_upgrade(dir, &changed, err, sizeof err) != 0)
+        fail_msg("report_upgrade: %s", err);
+    assert_true(changed);
+}
+
 static void test_each_script_on_the_fixture(void **state)
 {
     (void)state;
@@ -132,9 +167,10 @@ static void test_each_script_on_the_fixture(void **state)
     };
     char dir[64];
     make_tmpdir(dir, sizeof dir);
+    upgraded_fixture(dir);
     for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
         char data[256], out[256], svg[256], *err;
-        snprintf(data, sizeof data, FIXTURE "/%s", charts[k].data);
+        snprintf(data, sizeof data, "%s/%s", dir, charts[k].data);
         snprintf(out, sizeof out, "%s/%s", dir, charts[k].out);
         snprintf(svg, sizeof svg, "%.*s.svg", (int)(strlen(out) - 4), out);
         const char *args[] = { data, out, "2 cores · test_plots machine_with_underscores",
@@ -161,33 +197,19 @@ static void test_script_refuses_missing_data(void **state)
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(err, "no 'tasks' rows for workload 'nosuch'"));
     free(err);
+    /* A summary from before the registry columns: the scripts say how to upgrade it. */
+    const char *old[] = { FIXTURE "/summary.csv", out, NULL };
+    rc = gnuplot(&err, "plots/io-vs-cpu.gp", old);
+    assert_int_not_equal(rc, 0);
+    if (!strstr(err, "no 'model_order' column") || !strstr(err, "concbench report DIR upgrades"))
+        fail_msg("old summary: %s", err);
+    free(err);
     /* Too few arguments: usage. */
     const char *none[] = { NULL };
     rc = gnuplot(&err, "plots/io-vs-cpu.gp", none);
     assert_int_not_equal(rc, 0);
     free(err);
     rm_tree(dir);
-}
-
-/* Copy the fixture into a temporary results folder. */
-static void copy_fixture(const char *dir)
-{
-    static const char *const files[] = { "summary.csv", "runs.csv", "timeline.csv",
-                                         "metadata.json", "runs.jsonl",
-                                         "hyperfine/headline-sleep.json" };
-    char path[256];
-    snprintf(path, sizeof path, "%s/hyperfine", dir);
-    assert_int_equal(mkdir(path, 0755), 0);
-    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-        char src[256], *text;
-        snprintf(src, sizeof src, FIXTURE "/%s", files[k]);
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
-        text = read_file(src, NULL);
-        if (!text)
-            fail_msg("fixture file %s missing", src);
-        write_file(path, text);
-        free(text);
-    }
 }
 
 static void test_report_command(void **state)
@@ -221,6 +243,9 @@ static void test_report_command(void **state)
     assert_non_null(strstr(md, "](io-vs-cpu.png)"));
     assert_non_null(strstr(md, "### thumbnail (CPU-bound)"));          /* a table a workload */
     assert_non_null(strstr(md, "| headline | async | 16 | 2 |"));
+    /* params is part of a cell's key and shown where a table has any (the overhead cells ran
+     * --count 0, as the fixture's metadata says). */
+    assert_non_null(strstr(md, "| overhead | async | count=0 | 1,000 |"));
     assert_non_null(strstr(md, "**15.2 % noisy**"));                    /* http x processes */
     assert_non_null(strstr(md, "1 of 233 cells are noisy"));
     assert_non_null(strstr(md, "run 3: unverified, exit 1: thumbnail 7: output PNG missing"));
@@ -254,6 +279,216 @@ static void test_report_command(void **state)
     rm_tree(dir);
 }
 
+static const char header[] =
+    "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
+    "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
+    "ctx_involuntary,server_cpu_s,per_task_us\n";
+
+/* The index of column `name` in a CSV header line, or -1. */
+static int header_col(const char *header, const char *name)
+{
+    int k = 0;
+    size_t len = strlen(name);
+    for (const char *p = header;; k++) {
+        const char *end = p + strcspn(p, ",\n");
+        if ((size_t)(end - p) == len && strncmp(p, name, len) == 0)
+            return k;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
+/* Field k of a CSV line (no quoted commas: the upgraded fixture has none), into buf. */
+static const char *field(const char *line, int k, char *buf, size_t len)
+{
+    const char *p = line;
+    for (int i = 0; i < k && p; i++)
+        p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+    assert_non_null(p);
+    size_t n = strcspn(p, ",\n");
+    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+    return buf;
+}
+
+/* Append to path a copy of every row whose `model` is `from`, with the fields named in set[]
+ * (name, value pairs, NULL-terminated) replaced. Returns the rows added. */
+static size_t clone_rows(const char *path, const char *from, const char *const set[])
+{
+    char *text = read_file(path, NULL), buf[64];
+    assert_non_null(text);
+    const char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    int cm = header_col(text, "model");
+    assert_true(cm >= 0);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    size_t added = 0;
+    for (const char *line = nl + 1; *line; line = strchr(line, '\n') + 1) {
+        if (strcmp(field(line, cm, buf, sizeof buf), from) == 0) {
+            int ncols = 0;
+            for (const char *q = text; q < nl; q++)
+                ncols += *q == ',';
+            for (int k = 0; k <= ncols; k++) {
+                const char *v = NULL;
+                for (size_t s2 = 0; set[s2]; s2 += 2)
+                    if (header_col(text, set[s2]) == k)
+                        v = set[s2 + 1];
+                char cell[256];
+                fprintf(f, "%s%s", k ? "," : "", v ? v : field(line, k, cell, sizeof cell));
+            }
+            fputc('\n', f);
+            added++;
+        }
+        if (!strchr(line, '\n'))
+            break;
+    }
+    assert_int_equal(fclose(f), 0);
+    free(text);
+    return added;
+}
+
+/* A model this binary does not have, given only as rows (its own order and colour, not the serial
+ * reference), appears in every chart and in report.md's tables: nothing in the code names it. */
+static void test_unknown_model_everywhere(void **state)
+{
+    (void)state;
+    char dir[64], path[256], rgb[32], svgcolour[64];
+    struct cb_out o;
+    const unsigned long colour = 0xab12cd;
+    make_tmpdir(dir, sizeof dir);
+    upgraded_fixture(dir);
+    snprintf(rgb, sizeof rgb, "%lu", colour);
+    const char *const set[] = { "model", "zz-test", "model_order", "0", "model_rgb", rgb,
+                                "serial", "0", NULL };
+    /* A copy of a model that is not the reference, at every part, and in the timeline. */
+    const char *twin = NULL;
+    for (const struct model *const *m = models; *m && !twin; m++)
+        if (!(*m)->serial && !(*m)->cpu_inline)
+            twin = (*m)->name;
+    assert_non_null(twin);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_true(clone_rows(path, twin, set) > 20);
+    snprintf(path, sizeof path, "%s/timeline.csv", dir);
+    const char *const set_tl[] = { "model", "zz-test", NULL };
+    assert_true(clone_rows(path, twin, set_tl) > 4);
+
+    cb_run(&o, "report", dir, NULL);
+    if (o.status != 0 || o.err[0])
+        fail_msg("report: exit %d, stderr: %s", o.status, o.err);
+    assert_null(strstr(o.out, "upgraded"));        /* already has the columns */
+    cb_out_free(&o);
+    /* Every chart: the model's name, and its colour as gnuplot's SVG writes it. */
+    snprintf(svgcolour, sizeof svgcolour, "rgb(%3lu, %3lu, %3lu)", colour >> 16,
+             (colour >> 8) & 0xff, colour & 0xff);
+    static const char *const charts[] = {
+        "io-vs-cpu", "resources", "overhead", "scaling-sleep", "scaling-http", "scaling-count",
+        "scaling-thumbnail", "concurrency-sleep", "concurrency-http", "concurrency-count",
+        "concurrency-thumbnail", "timeline-sleep", "timeline-http", "timeline-count",
+        "timeline-thumbnail",
+    };
+    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s.svg", dir, charts[k]);
+        char *svg = read_file(path, NULL);
+        if (!svg)
+            fail_msg("%s was not drawn", path);
+        if (!strstr(svg, "zz-test"))
+            fail_msg("%s does not name zz-test", path);
+        if (!strstr(svg, svgcolour))
+            fail_msg("%s does not draw in zz-test's colour %s", path, svgcolour);
+        free(svg);
+    }
+    /* report.md: in the headline grid before the reference (model_order 0), in the tables. */
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = read_file(path, NULL);
+    assert_non_null(md);
+    const char *grid = strstr(md, "| model |");
+    assert_non_null(grid);
+    const char *zz = strstr(grid, "\n| zz-test |"), *ref = strstr(grid, "\n| single |");
+    assert_non_null(zz);
+    assert_non_null(ref);
+    assert_true(zz < ref);
+    assert_non_null(strstr(md, "| headline | zz-test | 16 |"));
+    assert_non_null(strstr(md, "| tasks | zz-test |"));
+    assert_non_null(strstr(md, "| overhead | zz-test |"));
+    free(md);
+    rm_tree(dir);
+}
+
+/* `concbench report` on a folder from before the registry columns (the fixture, commit 312fb15)
+ * fills them from the registry, writes models.csv and workloads.csv, and does it once. */
+static void test_report_upgrades_old_folder(void **state)
+{
+    (void)state;
+    char dir[64], path[256], buf[64];
+    struct cb_out o;
+    make_tmpdir(dir, sizeof dir);
+    copy_fixture(dir);
+    cb_run(&o, "report", "--no-charts", dir, NULL);
+    if (o.status != 0 || o.err[0])
+        fail_msg("report: exit %d, stderr: %s", o.status, o.err);
+    assert_non_null(strstr(o.out, "upgraded: "));
+    cb_out_free(&o);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    char *text = read_file(path, NULL);
+    assert_non_null(text);
+    /* The old columns first, unchanged; the registry's appended in the contract's order. */
+    assert_int_equal(strncmp(text, header, strlen(header) - 1), 0);
+    assert_int_equal(strncmp(text + strlen(header) - 1, ",params,model_order,model_rgb,serial,"
+                             "parallel,kind_order,kind_label,workload_order,workload_label\n",
+                             strlen(",params,model_order,model_rgb,serial,parallel,kind_order,"
+                                    "kind_label,workload_order,workload_label\n")), 0);
+    int cm = header_col(text, "model"), cw = header_col(text, "workload"),
+        co = header_col(text, "model_order"), cc = header_col(text, "model_rgb"),
+        cs = header_col(text, "serial"), cpar = header_col(text, "params"),
+        cpart = header_col(text, "part"), cid = header_col(text, "ideal_s"),
+        cwo = header_col(text, "workload_order"), cpl = header_col(text, "parallel"),
+        cj = header_col(text, "concurrency");
+    size_t rows = 0, cpu_ideals = 0;
+    for (const char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char m[64], w[64], part[32], v[64];
+        const struct model *rm = model_find(field(line, cm, m, sizeof m));
+        const struct workload *rw = workload_find(field(line, cw, w, sizeof w));
+        field(line, cpart, part, sizeof part);
+        assert_non_null(rm);
+        assert_non_null(rw);
+        assert_int_equal(atoi(field(line, co, v, sizeof v)), rm->order);
+        assert_int_equal(strtoul(field(line, cc, v, sizeof v), NULL, 10), catalog_rgb(rm->color));
+        assert_int_equal(atoi(field(line, cs, v, sizeof v)), rm->serial);
+        assert_int_equal(atoi(field(line, cwo, v, sizeof v)), rw->order);
+        assert_int_equal(atoi(field(line, cpl, v, sizeof v)),
+                         model_parallelism(rm, rw, (unsigned)atoi(field(line, cj, buf, sizeof buf))));
+        /* The overhead cells ran --count 0 (metadata's workload_args): their own key, and no
+         * ideal (no reference headline with those params); the CPU headline gets one. */
+        field(line, cpar, v, sizeof v);
+        assert_string_equal(v, strcmp(part, "overhead") == 0 ? "count=0" : "");
+        if (strcmp(part, "overhead") == 0)
+            assert_string_equal(field(line, cid, v, sizeof v), "");
+        else if (!rw->kind->waits && strcmp(part, "headline") == 0 && *field(line, cid, v, sizeof v))
+            cpu_ideals++;
+        rows++;
+        if (!strchr(line, '\n'))
+            break;
+    }
+    assert_int_equal(rows, 233);
+    assert_true(cpu_ideals >= 12);          /* 2 CPU workloads x 6 models */
+    snprintf(path, sizeof path, "%s/models.csv", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/workloads.csv", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    /* Once: a second report leaves summary.csv as it is. */
+    cb_run(&o, "report", "--no-charts", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_null(strstr(o.out, "upgraded"));
+    cb_out_free(&o);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    char *again = read_file(path, NULL);
+    assert_string_equal(again, text);
+    free(again);
+    free(text);
+    rm_tree(dir);
+}
+
 static void test_report_bad_input(void **state)
 {
     (void)state;
@@ -281,10 +516,6 @@ static void test_report_bad_input(void **state)
     rm_tree(dir);
 }
 
-static const char header[] =
-    "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
-    "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
-    "ctx_involuntary,server_cpu_s,per_task_us\n";
 
 /* Load a summary given as text (plus a metadata.json saying 2 cores) and compute findings. */
 static size_t findings_of(const char *rows, char (*out)[REPORT_FINDING_LEN])
@@ -416,6 +647,8 @@ int main(void)
         cmocka_unit_test(test_script_refuses_missing_data),
         cmocka_unit_test(test_report_command),
         cmocka_unit_test(test_report_bad_input),
+        cmocka_unit_test(test_report_upgrades_old_folder),
+        cmocka_unit_test(test_unknown_model_everywhere),
         cmocka_unit_test(test_findings_known_answers),
         cmocka_unit_test(test_findings_on_the_fixture),
     };
