@@ -754,7 +754,7 @@ const struct workload workload_http = {
     .summary = "each task GETs a URL with libcurl (default: the embedded loopback server, "
                "/bytes/1024 after --sleep-ms 50)",
     .kind = &workload_kind_io,
-    .label = "GET, server waits",
+    .label = "GET (the server waits)",
     .order = 2,
     .opts = http_opts,
     .sweep = {

@@ -169,7 +169,7 @@ const struct workload workload_sleep = {
     .summary = "each task waits D ms (--sleep-ms, default 100): a cancellable wait, a loop timer "
                "under async",
     .kind = &workload_kind_io,
-    .label = "wait D ms",
+    .label = "a timed wait",
     .order = 1,
     .opts = sleep_opts,
     .sweep = {

@@ -633,7 +633,7 @@ const struct workload workload_thumbnail = {
     .summary = "each task: decode a PNG, Gaussian blur (sigma 2), shrink to fit 50x50, "
                "encode PNG",
     .kind = &workload_kind_cpu,
-    .label = "decode, blur, encode",
+    .label = "decode + blur + encode",
     .order = 2,
     .opts = thumb_opts,
     .sweep = {
