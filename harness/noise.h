@@ -26,7 +26,8 @@ size_t noise_outliers(const double *x, size_t n, double *z);
 /* True when the largest gap between neighbouring sorted runs exceeds NOISE_BIMODAL_GAP_MADS x
  * MAD and at least NOISE_BIMODAL_SIDE runs lie on each side of it (so n >= 4). When gap_at is
  * given it receives the midpoint of that gap (NaN when not bimodal). A MAD of 0 never splits:
- * then most runs are equal. */
+ * then most runs are equal. An even split (half the runs in each clump) is not seen: the MAD is
+ * then about half the gap; the rule finds a minority clump of at least 2 runs. */
 bool noise_bimodal(const double *x, size_t n, double *gap_at);
 
 /* The share of one CPU a run got: CPU seconds / wall seconds for a single-threaded run (1.0 =

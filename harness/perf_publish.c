@@ -12,6 +12,15 @@
 #include "harness/text.h"
 #include "models/model.h"
 
+/* "65,225 req/s" before "76,284 req/s": the unit once, at the end ("65,225–76,284 req/s"). */
+static void drop_unit(char *lo, const char *hi)
+{
+    char *sp = strrchr(lo, ' ');
+    const char *hs = strrchr(hi, ' ');
+    if (sp && hs && strcmp(sp, hs) == 0)
+        *sp = '\0';
+}
+
 static const char *measured_text(const struct perf_check *c, char *buf, size_t len)
 {
     char a[40], b[40], m[40];
@@ -19,10 +28,12 @@ static const char *measured_text(const struct perf_check *c, char *buf, size_t l
         snprintf(buf, len, "—");
     else if (c->rounds < 2)
         snprintf(buf, len, "%s", perf_fmt(c->def->unit, c->med, m, sizeof m));
-    else
-        snprintf(buf, len, "%s (%s–%s)", perf_fmt(c->def->unit, c->med, m, sizeof m),
-                 perf_fmt(c->def->unit, c->min, a, sizeof a),
-                 perf_fmt(c->def->unit, c->max, b, sizeof b));
+    else {
+        perf_fmt(c->def->unit, c->min, a, sizeof a);
+        perf_fmt(c->def->unit, c->max, b, sizeof b);
+        drop_unit(a, b);
+        snprintf(buf, len, "%s (%s–%s)", perf_fmt(c->def->unit, c->med, m, sizeof m), a, b);
+    }
     return buf;
 }
 
@@ -42,12 +53,17 @@ static const char *limit_text(const struct perf_check *c, char *buf, size_t len)
                    '.') + 1 : d->limit_figure + 1,
                    perf_fmt(d->unit, c->lim_med, a, sizeof a));
     else if (d->limit_probe && !isnan(c->lim_med))
-        str_append(buf, len, "%sbare %s%s%s%s", buf[0] ? "; " : "",
-                   perf_fmt(d->unit, c->lim_med, a, sizeof a), c->rounds > 1 ? " (" : "",
-                   c->rounds > 1 ? perf_fmt(d->unit, c->lim_min, b, sizeof b) : "",
-                   c->rounds > 1 ? "–" : "");
-    if (d->limit_probe && !isnan(c->lim_med) && c->rounds > 1)
-        str_append(buf, len, "%s)", perf_fmt(d->unit, c->lim_max, b, sizeof b));
+    {
+        str_append(buf, len, "%sbare %s", buf[0] ? "; " : "",
+                   perf_fmt(d->unit, c->lim_med, a, sizeof a));
+        if (c->rounds > 1) {
+            char hi[40];
+            perf_fmt(d->unit, c->lim_min, b, sizeof b);
+            perf_fmt(d->unit, c->lim_max, hi, sizeof hi);
+            drop_unit(b, hi);
+            str_append(buf, len, " (%s–%s)", b, hi);
+        }
+    }
     if (!buf[0])
         str_copy(buf, len, "—");
     return buf;
@@ -113,7 +129,7 @@ void perf_print_table(FILE *f, const struct perf_session *s, struct perf_check *
             s->load_before, s->load_after, s->seconds);
     pad(f, "check", 26);
     pad(f, "measured median (min–max)", 34);
-    pad(f, "limit", 40);
+    pad(f, "limit", 48);
     fprintf(f, "%6s ", "ratio");
     pad(f, "budget", 36);
     fprintf(f, "%5s ", "cpu");
@@ -127,7 +143,7 @@ void perf_print_table(FILE *f, const struct perf_session *s, struct perf_check *
         perf_budget_text(&c[i], b, sizeof b);
         pad(f, c[i].name, 26);
         pad(f, m, 34);
-        pad(f, l, 40);
+        pad(f, l, 48);
         fprintf(f, "%6s ", ratio_text(&c[i], r, sizeof r));
         pad(f, b, 36);
         fprintf(f, "%5s ", share_text(&c[i], sh, sizeof sh));
