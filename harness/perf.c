@@ -480,10 +480,17 @@ int cmd_perf(int argc, char **argv)
     fprintf(stderr, "perf: %zu checks (%zu skipped), %llu rounds, %u CPUs, load %s\n", active,
             n - active, (unsigned long long)runs, cores, s.load_before);
 
-    /* Warm-up: each flagged check's measured run once, outside any round (a cache to fill). */
+    /* Warm-up: the first flagged check of each workload runs once, outside any round (a
+     * cache to fill: the thumbnail corpus). */
     static struct round_cache rc;
     for (size_t i = 0; i < n && !x.interrupted; i++) {
         if (cs[i].skip[0] || !(cs[i].def->flags & PERF_WARMUP))
+            continue;
+        bool done = false;
+        for (size_t k = 0; k < i; k++)
+            done |= !cs[k].skip[0] && (cs[k].def->flags & PERF_WARMUP) &&
+                    strcmp(cs[k].def->workload, cs[i].def->workload) == 0;
+        if (done)
             continue;
         fprintf(stderr, "perf: warm-up: %s\n", cs[i].name);
         char words[400];

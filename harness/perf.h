@@ -53,6 +53,7 @@ struct perf_check_def {
                              * same args over this one's) */
     const char *limit_probe;    /* the machine's limit: a probe's argv tail; NULL: none */
     const char *limit_figure;   /* its figure; "=FIG": a figure of the measured record */
+    const char *limit_label;    /* what the limit is called in the table (NULL: "bare") */
     enum perf_basis basis;
     double basis_value;     /* PERF_BASIS_CONST */
     double minus;           /* subtracted from measured and basis before the ratio (a sleep) */

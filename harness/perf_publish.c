@@ -54,7 +54,8 @@ static const char *limit_text(const struct perf_check *c, char *buf, size_t len)
                    perf_fmt(d->unit, c->lim_med, a, sizeof a));
     else if (d->limit_probe && !isnan(c->lim_med))
     {
-        str_append(buf, len, "%sbare %s", buf[0] ? "; " : "",
+        str_append(buf, len, "%s%s %s", buf[0] ? "; " : "", d->limit_label ? d->limit_label
+                                                                          : "bare",
                    perf_fmt(d->unit, c->lim_med, a, sizeof a));
         if (c->rounds > 1) {
             char hi[40];
@@ -124,10 +125,14 @@ void perf_print_table(FILE *f, const struct perf_session *s, struct perf_check *
 {
     (void)markdown;
     char m[96], l[128], r[16], b[64], v[40], sh[16];
-    fprintf(f, "concbench perf: %u rounds, %u CPUs (%s), %s, revision %s, load %s -> %s, "
-               "%.0f s\n\n", s->runs, s->cores, s->machine, s->kernel, s->revision,
+    unsigned done = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].rounds > done)
+            done = c[i].rounds;
+    fprintf(f, "concbench perf: %u of %u rounds, %u CPUs (%s), %s, revision %s, load %s -> %s, "
+               "%.0f s\n\n", done, s->runs, s->cores, s->machine, s->kernel, s->revision,
             s->load_before, s->load_after, s->seconds);
-    pad(f, "check", 26);
+    pad(f, "check", 31);
     pad(f, "measured median (min–max)", 34);
     pad(f, "limit", 48);
     fprintf(f, "%6s ", "ratio");
@@ -141,7 +146,7 @@ void perf_print_table(FILE *f, const struct perf_session *s, struct perf_check *
         measured_text(&c[i], m, sizeof m);
         limit_text(&c[i], l, sizeof l);
         perf_budget_text(&c[i], b, sizeof b);
-        pad(f, c[i].name, 26);
+        pad(f, c[i].name, 31);
         pad(f, m, 34);
         pad(f, l, 48);
         fprintf(f, "%6s ", ratio_text(&c[i], r, sizeof r));

@@ -167,8 +167,14 @@ const char *perf_budget_text(const struct perf_check *c, char *buf, size_t len)
         snprintf(buf, len, "%s %.2f × ideal", op, d->budget);
         break;
     case PERF_BASIS_LIMIT:
-        snprintf(buf, len, "%s %.2f × %s%s", op, d->budget, d->limit_probe ? "bare" : "limit",
-                 d->minus > 0 ? " (beyond the sleep)" : "");
+        if (d->limit_figure && d->limit_figure[0] == '=') {
+            const char *dot = strrchr(d->limit_figure, '.');
+            snprintf(buf, len, "%s %.2f × %s", op, d->budget, dot ? dot + 1 : d->limit_figure + 1);
+        } else {
+            snprintf(buf, len, "%s %.2f × %s%s", op, d->budget,
+                     d->limit_label ? d->limit_label : "bare",
+                     d->minus > 0 ? " (beyond the sleep)" : "");
+        }
         break;
     case PERF_BASIS_CONST:
         snprintf(buf, len, "%s %s", op, perf_fmt(d->unit, d->budget * d->basis_value, v,

@@ -3,6 +3,7 @@
  * record, bad input, and one real tiny session end to end (table and published document shape;
  * no timing assertions). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,22 @@ static void test_end_to_end(void **state)
     rmdir(dir);
 }
 
+/* Ctrl-C: the running child is stopped, the rounds done are printed, exit 130, nothing left. */
+static void test_interrupt(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    char *argv[] = { (char *)cb_path(), "perf", "--only", "threads-sleep-10k", "--runs", "5",
+                     NULL };
+    double after = 0;
+    cb_runv_signal(&o, argv, 1.0, SIGINT, &after);
+    assert_int_equal(o.status, 130);
+    assert_non_null(strstr(o.err, "interrupted"));
+    assert_non_null(strstr(o.out, "check "));
+    assert_int_equal(cb_count_children(), 0);
+    cb_out_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
