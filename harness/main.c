@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/cli.h"
+#include "harness/perf.h"
 
 static const struct command cmd_list_ = { "list", "print every workload and model", cmd_list };
 static const struct command cmd_run_ = { "run", "run one cell: N tasks of a workload under a model",
@@ -28,6 +29,7 @@ const struct command *const commands[] = {
     &cmd_corpus_,
     &cmd_serve_,
     &cmd_report_,
+    &cmd_perf_,
     NULL,
 };
 

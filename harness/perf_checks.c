@@ -1,0 +1,148 @@
+/* perf_checks.c — the list of promised figures: each check names what is measured (a
+ * `concbench run`, or a probe), the machine's limit it is held against (a probe of
+ * perf_probes.c, the run's ideal, or a promised absolute figure) and its budget. This table is
+ * the one place in perf where models and workloads are named; a check whose model or workload
+ * this binary lacks is skipped and listed. A new model or workload adds its rows here. */
+#include "harness/perf.h"
+
+/* The sleeps' length, seconds, for the checks that subtract it. */
+#define SLEEP_S 0.100
+
+const struct perf_check_def perf_check_table[] = {
+    /* async: timers on one epoll loop (README: 10k within 2 %, 100k within 15 % of 100 ms) */
+    { .name = "async-sleep-10k", .what = "10,000 sleeps of 100 ms on the loop: batch wall time",
+      .workload = "sleep", .model = "async", .args = "-n 10000 --sleep-ms 100",
+      .figure = "wall_s", .limit_probe = "timers 10000 100", .limit_figure = "wall_s",
+      .basis = PERF_BASIS_IDEAL, .cmp = PERF_LE, .budget = 1.02, .unit = PERF_UNIT_S,
+      .story = "{n} sleeps of 100 ms took {m} ({r} the ideal {i}; a bare timer heap firing the "
+               "same timers from one epoll_pwait2 loop: {l})" },
+    { .name = "async-loop-cpu-10k", .what = "CPU time (user + system) of those 10,000 sleeps",
+      .workload = "sleep", .model = "async", .args = "-n 10000 --sleep-ms 100",
+      .figure = "cpu_s", .limit_probe = "timers 10000 100", .limit_figure = "cpu_s",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 10, .unit = PERF_UNIT_S,
+      .story = "the loop's CPU for them was {m} ({mper} a task), {r} the bare heap's {l}" },
+    { .name = "async-sleep-100k", .what = "100,000 sleeps of 100 ms on the loop: batch wall time",
+      .workload = "sleep", .model = "async", .args = "-n 100000 --sleep-ms 100",
+      .figure = "wall_s", .limit_probe = "timers 100000 100", .limit_figure = "wall_s",
+      .basis = PERF_BASIS_IDEAL, .cmp = PERF_LE, .budget = 1.15, .unit = PERF_UNIT_S,
+      .story = "{n} sleeps took {m} ({r} the ideal; the bare heap: {l})" },
+
+    /* threads: one thread a task, 128 KiB stacks (models/threads.c) */
+    { .name = "threads-sleep-10k", .what = "10,000 sleeping threads of 100 ms: batch wall time",
+      .workload = "sleep", .model = "threads", .args = "-n 10000 --sleep-ms 100",
+      .figure = "wall_s", .limit_probe = "threads 10000 100 128", .limit_figure = "wall_s",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 1.15, .unit = PERF_UNIT_S,
+      .story = "{n} sleeping threads took {m}, {r} a bare program that creates the same threads "
+               "with the same 128 KiB stacks and joins them ({l})" },
+
+    /* processes: one fork a task */
+    { .name = "processes-sleep-1k", .what = "1,000 forked sleeps of 100 ms: time beyond the sleep",
+      .workload = "sleep", .model = "processes", .args = "-n 1000 --sleep-ms 100",
+      .figure = "wall_s", .limit_probe = "fork 1000 100", .limit_figure = "wall_s",
+      .basis = PERF_BASIS_LIMIT, .minus = SLEEP_S, .cmp = PERF_LE, .budget = 1.5,
+      .unit = PERF_UNIT_S,
+      .story = "{n} forked sleeps took {m}: {mx} beyond the 100 ms sleep ({mper} a child), "
+               "{r} the {lx} ({lper} a child) of a bare fork-all-then-wait-all loop run from "
+               "the same binary" },
+
+    /* pools: dispatch of no-op tasks against a bare atomic index-claim loop */
+    { .name = "thread-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
+      "batch time a task", .workload = "count", .model = "thread-pool",
+      .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
+      .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
+      .story = "handing out {n} no-op tasks cost {m} a task, {r} a bare loop of the same "
+               "threads claiming indices one at a time from one atomic counter ({l})" },
+    { .name = "process-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
+      "batch time a task", .workload = "count", .model = "process-pool",
+      .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
+      .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
+      .story = "handing out {n} no-op tasks cost {m} a task (forking the workers included), "
+               "{r} the bare atomic index-claim loop with threads ({l})" },
+
+    /* count: CPU-bound speed-up of every parallel model over the serial reference */
+    { .name = "count-speedup-{m}", .what = "count, cores tasks of 10^9 additions, -j cores: "
+      "speed-up over the serial reference", .workload = "count", .model = "@parallel",
+      .args = "-n {cores} --count 1000000000 -j {cores}", .figure = "speedup",
+      .limit_probe = "add 1000000000", .limit_figure = "speedup", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_GE, .budget = 0.95, .unit = PERF_UNIT_X,
+      .story = "counting: a speed-up of {m} over the serial reference, {r} the bare all-core "
+               "speed-up of one add a cycle measured beside it ({l})" },
+
+    /* http against the embedded server (50 ms an answer); ideal: ceil(N / in flight) x 50 ms */
+    { .name = "http-async", .what = "1,000 fetches, all in flight", .workload = "http",
+      .model = "async", .args = "-n 1000", .figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_LE, .budget = 4, .unit = PERF_UNIT_S,
+      .story = "{n} fetches of a 50 ms answer took {m}, {r} the ideal {i}" },
+    { .name = "http-threads", .what = "1,000 fetches, a thread each", .workload = "http",
+      .model = "threads", .args = "-n 1000", .figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_LE, .budget = 10, .unit = PERF_UNIT_S,
+      .story = "{n} fetches of a 50 ms answer took {m}, {r} the ideal {i}" },
+    { .name = "http-thread-pool", .what = "1,000 fetches, 100 workers", .workload = "http",
+      .model = "thread-pool", .args = "-n 1000 -j 100", .figure = "wall_s",
+      .basis = PERF_BASIS_IDEAL, .cmp = PERF_LE, .budget = 1.2, .unit = PERF_UNIT_S,
+      .story = "{n} fetches with 100 workers took {m}, {r} the ideal {i} (10 rounds of 50 ms)" },
+    { .name = "http-process-pool", .what = "1,000 fetches, 100 workers", .workload = "http",
+      .model = "process-pool", .args = "-n 1000 -j 100", .figure = "wall_s",
+      .basis = PERF_BASIS_IDEAL, .cmp = PERF_NONE, .unit = PERF_UNIT_S,
+      .story = "{n} fetches with 100 workers took {m}, {r} the ideal {i}" },
+    { .name = "http-processes", .what = "1,000 fetches, a process each", .workload = "http",
+      .model = "processes", .args = "-n 1000", .figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_NONE, .unit = PERF_UNIT_S,
+      .story = "{n} fetches took {m}, {r} the ideal {i}" },
+    { .name = "http-single", .what = "20 fetches, one after another", .workload = "http",
+      .model = "single", .args = "-n 20", .figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_LE, .budget = 1.1, .unit = PERF_UNIT_S,
+      .story = "{n} fetches one after another took {m}, {r} the ideal {i}" },
+
+    /* the embedded server under wrk (README: at least 20,000 requests/s on one thread) */
+    { .name = "server-rps", .what = "`concbench serve` under wrk -t1 -c100 -d3s /status/200",
+      .probe = "server 3 100", .figure = "rps", .basis = PERF_BASIS_CONST,
+      .basis_value = 20000, .cmp = PERF_GE, .budget = 1, .unit = PERF_UNIT_RPS,
+      .flags = PERF_NEEDS_WRK,
+      .story = "the embedded server answered {m} under wrk (one wrk thread, 100 connections "
+               "sharing the machine with it), {r} the promised 20,000" },
+
+    /* the async http client against wrk on the same (embedded) server, no delay: the rate of
+     * 10,000 keep-alive GETs (issue 18: >= 0.4x wrk at -j 100; all in flight: information) */
+    { .name = "http-async-rate-j100", .what = "10,000 GETs, no delay, 100 in flight: requests/s "
+      "against wrk's on the same server", .workload = "http", .model = "async",
+      .args = "-n 10000 -j 100 --sleep-ms 0", .figure = "tasks/wall_s",
+      .limit_probe = "server 3 100", .limit_figure = "rps", .limit_label = "wrk", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_GE, .budget = 0.4, .unit = PERF_UNIT_RPS, .flags = PERF_NEEDS_WRK,
+      .story = "with no delay and 100 GETs in flight the client made {m}, {r} wrk's rate on "
+               "the same server ({l})" },
+    { .name = "http-async-rate-all", .what = "10,000 GETs, no delay, all in flight: "
+      "requests/s against wrk's", .workload = "http", .model = "async",
+      .args = "-n 10000 --sleep-ms 0", .figure = "tasks/wall_s", .limit_probe = "server 3 100",
+      .limit_figure = "rps", .limit_label = "wrk", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,
+      .unit = PERF_UNIT_RPS, .flags = PERF_NEEDS_WRK,
+      .story = "with all 10,000 in flight (fresh connections) {m}, {r} wrk's rate" },
+
+    /* thumbnail: per-stage times of one 1920x1080 image, and the speed-ups */
+    { .name = "thumbnail-stages", .what = "one 1920x1080 image under single: blur + shrink "
+      "against decode (median stage times)", .workload = "thumbnail", .model = "single",
+      .args = "-n 16", .figure = "stage_ms.blur+stage_ms.shrink",
+      .limit_figure = "=stage_ms.decode", .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE,
+      .budget = 1.0, .unit = PERF_UNIT_MS, .flags = PERF_WARMUP,
+      .extras = "stage_ms.read stage_ms.decode stage_ms.blur stage_ms.shrink stage_ms.encode "
+                "stage_ms.write",
+      .story = "a 1920x1080 image costs (median ms) read {x0}, decode {x1}, blur {x2}, shrink "
+               "{x3}, encode {x4}, write {x5}: blur + shrink is {r} the decode" },
+    { .name = "thumbnail-speedup-{m}", .what = "16 images, -j cores: speed-up over the serial "
+      "reference", .workload = "thumbnail", .model = "@parallel", .args = "-n 16 -j {cores}",
+      .figure = "speedup", .limit_probe = "add 1000000000", .limit_figure = "speedup",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_GE, .budget = 0.90, .unit = PERF_UNIT_X,
+      .flags = PERF_WARMUP,
+      .story = "16 thumbnails: a speed-up of {m} over the serial reference, {r} the bare "
+               "all-core speed-up ({l})" },
+
+    /* the quick sweep (README: make bench QUICK=1 within 60 s) */
+    { .name = "sweep-quick", .what = "one `concbench sweep --profile quick`: its duration",
+      .probe = "sweep quick", .figure = "duration_s", .basis = PERF_BASIS_CONST,
+      .basis_value = 60, .cmp = PERF_LE, .budget = 1, .unit = PERF_UNIT_S,
+      .flags = PERF_ALL_ONLY | PERF_ONCE,
+      .story = "the quick sweep took {m}, {r} the promised 60 s" },
+};
+const size_t perf_check_count = sizeof perf_check_table / sizeof perf_check_table[0];
