@@ -360,3 +360,44 @@ bool cb_timing(void)
     const char *s = getenv("CONCBENCH_SANITIZER");
     return !(s && *s && strcmp(s, "0") != 0);
 }
+
+/* cb_max_overlap: a sweep over the start (+1) and end (-1) edges. */
+struct edge {
+    double t;
+    int d;
+};
+
+static int edge_cmp(const void *x, const void *y)
+{
+    const struct edge *a = x, *b = y;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->d - b->d;         /* ends (-1) before starts (+1) */
+}
+
+unsigned cb_max_overlap(const struct json_value *v)
+{
+    const struct json_value *ts = json_get(v, "task_start_s"), *te = json_get(v, "task_end_s");
+    assert_non_null(ts);
+    assert_non_null(te);
+    assert_int_equal(ts->n, te->n);
+    struct edge *e = calloc(2 * ts->n + 1, sizeof *e);
+    size_t n = 0;
+    assert_non_null(e);
+    for (size_t i = 0; i < ts->n; i++) {
+        if (ts->items[i].type != JSON_NUMBER || te->items[i].type != JSON_NUMBER)
+            continue;
+        assert_true(te->items[i].number >= ts->items[i].number);
+        e[n++] = (struct edge){ ts->items[i].number, +1 };
+        e[n++] = (struct edge){ te->items[i].number, -1 };
+    }
+    qsort(e, n, sizeof *e, edge_cmp);
+    int cur = 0, max = 0;
+    for (size_t k = 0; k < n; k++) {
+        cur += e[k].d;
+        if (cur > max)
+            max = cur;
+    }
+    free(e);
+    return (unsigned)max;
+}

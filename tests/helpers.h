@@ -60,6 +60,11 @@ struct json_value *cb_run_json_v(struct cb_out *o, int want_exit, const char *co
 #define cb_run_json(o, want_exit, ...) \
     cb_run_json_v(o, want_exit, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* The most tasks whose [start, end] intervals overlap, from a record's timeline (task_start_s,
+ * task_end_s; tasks never started left out). An end and a start at the same instant do not
+ * overlap. */
+unsigned cb_max_overlap(const struct json_value *v);
+
 /* The names `concbench list` prints in its section "workloads" or "models" (in order), into
  * names; returns how many (asserts at least one). */
 #define CB_NAME_MAX 32

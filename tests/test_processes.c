@@ -1,6 +1,7 @@
-/* test_processes.c — the processes and process-pool models: the same results as single, each
- * task once, the concurrency bound, crashing and killed children, the timeout backstop, memory
- * figures, and no child left behind after any run. */
+/* test_processes.c — what only the process models promise: pool chunks, crashing and killed
+ * children, the timeout backstop, children ignoring Ctrl-C, memory figures, few descriptors,
+ * fork failure, and no child left behind after any run. The contract every model keeps (same
+ * results as the serial reference, each task once, the bound) is in test_models.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,119 +20,16 @@
 static const char *const fork_models[] = { "processes", "process-pool" };
 #define N_FORK_MODELS 2
 
-/* Run concbench with argv (NULL-terminated, without the binary) and parse its JSON record. */
-static struct json_value *run_json_v(struct cb_out *o, const char *const *args)
-{
-    char *argv[40];
-    int n = 0;
-    argv[n++] = (char *)cb_path();
-    while (*args && n < 39)
-        argv[n++] = (char *)*args++;
-    argv[n] = NULL;
-    cb_runv(o, argv);
-    return cb_json(o);
-}
-#define run_json(o, ...) run_json_v(o, (const char *const[]){ __VA_ARGS__, NULL })
+/* Run concbench with args (NULL-terminated, without the binary) and parse its JSON record; the
+ * exit code is the caller's to check (o->status). */
+#define run_json_v(o, args) cb_run_json_v(o, -1, args)
+#define run_json(o, ...) cb_run_json(o, -1, __VA_ARGS__)
 
 static void expect_no_children(const char *what)
 {
     int left = cb_count_children();
     if (left)
         fail_msg("%s: %d child process(es) left behind", what, left);
-}
-
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1;
-}
-
-/* ---- same results as single ---- */
-
-static const unsigned sizes[] = { 1, 2, 7, 64, 1000 };
-static const char *const caps[] = { "1", "2", "8", NULL };  /* NULL: -j not given */
-
-/* Workload options small enough for 1000 tasks one after another. */
-static void workload_args(const char *w, unsigned n, const char **opt, const char **val)
-{
-    if (strcmp(w, "count") == 0) {
-        *opt = "--count";
-        *val = "1000";
-    } else {
-        *opt = "--sleep-ms";
-        *val = n >= 1000 ? "0" : "1";
-    }
-}
-
-static void check_against_single(const char *w)
-{
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        char nbuf[16];
-        const char *opt, *val;
-        struct cb_out o;
-        snprintf(nbuf, sizeof nbuf, "%u", sizes[s]);
-        workload_args(w, sizes[s], &opt, &val);
-
-        struct json_value *ref = run_json(&o, "run", "-w", w, "-m", "single", "-n", nbuf, opt,
-                                          val, "--json");
-        assert_int_equal(o.status, 0);
-        assert_true(jbool(ref, "verified"));
-        const struct json_value *ref_st = json_get(ref, "task_status");
-        cb_out_free(&o);
-
-        for (int m = 0; m < N_FORK_MODELS; m++)
-            for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
-                const char *model = fork_models[m];
-                struct json_value *v;
-                if (caps[c])
-                    v = run_json(&o, "run", "-w", w, "-m", model, "-n", nbuf, "-j", caps[c], opt,
-                                 val, "--json");
-                else
-                    v = run_json(&o, "run", "-w", w, "-m", model, "-n", nbuf, opt, val, "--json");
-                if (o.status != 0 || !jbool(v, "verified"))
-                    fail_msg("%s x %s -n %u -j %s: exit %d, verified %d: %s; %s", w, model,
-                             sizes[s], caps[c] ? caps[c] : "(unset)", o.status,
-                             jbool(v, "verified"), o.out, o.err);
-                const struct json_value *st = json_get(v, "task_status");
-                assert_int_equal(st->n, ref_st->n);
-                for (size_t i = 0; i < st->n; i++)
-                    assert_string_equal(st->items[i].string, ref_st->items[i].string);
-
-                unsigned want = caps[c] ? (unsigned)atoi(caps[c])
-                                        : strcmp(model, "processes") == 0 ? sizes[s]
-                                                                          : online_cpus();
-                assert_int_equal((unsigned)jnum(v, "concurrency"), want);
-                if (strcmp(w, "probe") == 0) {
-                    assert_int_equal((unsigned)jnum(v, "probe_ran_once"), sizes[s]);
-                    unsigned most = (unsigned)jnum(v, "probe_max_in_flight");
-                    if (most > want || most < 1)
-                        fail_msg("%s -n %u -j %u: %u tasks in flight at once", model, sizes[s],
-                                 want, most);
-                }
-                json_free(v);
-                cb_out_free(&o);
-                expect_no_children(model);
-            }
-        json_free(ref);
-    }
-}
-
-static void test_sleep_as_single(void **state)
-{
-    (void)state;
-    check_against_single("sleep");
-}
-
-static void test_count_as_single(void **state)
-{
-    (void)state;
-    check_against_single("count");
-}
-
-static void test_probe_as_single(void **state)
-{
-    (void)state;
-    check_against_single("probe");
 }
 
 /* Fixed chunks of every size hand out every task once, too. */
@@ -325,7 +223,8 @@ static void test_pool_worker_killed(void **state)
     assert_true(victim > 0);
     if (o.status != 1)
         fail_msg("exit %d, expected 1; %s", o.status, o.err);
-    assert_true(o.seconds < 10.0);      /* sanity bound only: the batch needs about 1.2 s */
+    if (cb_timing())
+        assert_true(o.seconds < 10.0);  /* sanity bound only: the batch needs about 1.2 s */
     assert_int_equal(count_status(v, "failed"), 1);
     assert_int_equal(count_status(v, "ok"), 7);
     assert_int_equal((int)jnum(json_get(v, "error_kinds"), "killed by SIGKILL"), 1);
@@ -376,7 +275,8 @@ static void test_timeout_backstop(void **state)
         /* Stopped at 0.15 s, killed 1.4 s after its start: the run cannot end much sooner,
          * and must not hang. */
         assert_true(o.seconds > 1.3);
-        assert_true(o.seconds < 10.0);
+        if (cb_timing())
+            assert_true(o.seconds < 10.0);
         json_free(v);
         cb_out_free(&o);
         expect_no_children(fork_models[m]);
@@ -512,7 +412,7 @@ static void test_fork_fails(void **state)
     (void)state;
     /* This process, the binary's two threads, and a few children. */
     if (!pids_limit_enter(dir, sizeof dir, 10))
-        skip();
+        cb_skip("cannot make a pids cgroup (v1, " PIDS_ROOT ", needs root): fork failure untested");
     struct json_value *v = run_json(&o, "run", "-w", "probe", "-m", "processes", "-n", "20",
                                     "--sleep-ms", "200", "--json");
     struct json_value *pool = NULL;
@@ -545,9 +445,6 @@ int main(void)
 {
     sanitizers_pass_segv();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sleep_as_single),
-        cmocka_unit_test(test_count_as_single),
-        cmocka_unit_test(test_probe_as_single),
         cmocka_unit_test(test_pool_chunks),
         cmocka_unit_test(test_task_crashes_its_process),
         cmocka_unit_test(test_crash_text_output),
