@@ -115,13 +115,23 @@ int cb_runv_plan(struct cb_out *o, char *const argv[], const struct cb_signal *p
             double left = base < 0 ? t0 + CB_READY_WAIT_S - clock_now() + 0.01
                                    : base + plan->after + plan->gap * sent_times - clock_now();
             if (base >= 0 && left <= 0) {
-                kill(pid, plan->sig);
+                pid_t to = plan->target ? plan->target(pid, plan->target_arg) : pid;
+                if (to <= 0 && clock_now() - base < plan->after + 10.0) {
+                    wait_ms = 5;                /* no target yet: ask again soon */
+                    goto wait;
+                }
+                if (to > 0) {
+                    kill(to, plan->sig);
+                    if (!o->signalled)
+                        o->signalled = to;
+                }
                 if (!sent_times++)
                     sent = clock_now();
                 continue;
             }
             wait_ms = (int)(left * 1000) + 1;
         }
+    wait:
         if (poll(fds, 3, wait_ms) < 0 && errno == EINTR)
             continue;
         for (int k = 0; k < 3; k++) {

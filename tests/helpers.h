@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -17,6 +18,7 @@ struct cb_out {
     int status;         /* exit code, or 128 + signal */
     char *out, *err;    /* stdout and stderr, NUL-terminated; free with cb_out_free */
     double seconds;     /* wall time of the whole process */
+    pid_t signalled;    /* the process the (first) signal went to; 0: none */
     double ready_s;     /* with a plan on_ready: seconds from the start to the ready byte; -1:
                          * none came (the signal was then sent at the plan's fallback) */
 };
@@ -30,6 +32,10 @@ struct cb_signal {
     bool on_ready;      /* pass `--ready-fd N` (appended to argv) and count `after` from the
                          * first byte on it: the first task has started. No byte within 30 s
                          * (or the pipe closed): the signal goes anyway, ready_s stays -1. */
+    /* Optional: the process to signal instead of the binary (one of its children, say), asked
+     * when the signal is due; 0: none yet, asked again every 5 ms for up to 10 s. */
+    pid_t (*target)(pid_t binary, void *arg);
+    void *target_arg;
 };
 
 /* Path of the binary under test ($CONCBENCH, else bin/concbench). */

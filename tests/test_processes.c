@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,49 +154,32 @@ static int children_of(pid_t parent, const char *comm, pid_t *out, int max)
     return n;
 }
 
-struct poke {
-    double after;           /* seconds after the start */
-    int sig;
-    pid_t victim;           /* the child signalled, 0 if none was found */
-};
-
-/* In a thread, while the main thread waits for concbench: find concbench's children and send
- * one of them the signal. */
-static void *poke_thread(void *arg)
+/* The first child of the binary `pid` (cb_signal.target): a worker or a task's process. */
+static pid_t first_child(pid_t pid, void *arg)
 {
-    struct poke *pk = arg;
-    double until = clock_now() + 10.0;
-    struct timespec ts = { 0, (long)(pk->after * 1e9) % 1000000000L };
-    ts.tv_sec = (time_t)pk->after;
-    nanosleep(&ts, NULL);
-    while (clock_now() < until) {
-        pid_t cb[4], kids[64];
-        int ncb = children_of(getpid(), "concbench", cb, 4);
-        for (int k = 0; k < ncb; k++) {
-            int nk = children_of(cb[k], NULL, kids, 64);
-            if (nk > 0) {
-                pk->victim = kids[0];
-                kill(kids[0], pk->sig);
-                return NULL;
-            }
-        }
-        struct timespec ms = { 0, 5000000 };
-        nanosleep(&ms, NULL);
-    }
-    return NULL;
+    pid_t kids[64];
+    (void)arg;
+    return children_of(pid, NULL, kids, 64) > 0 ? kids[0] : 0;
 }
 
-/* Run args while a thread sends `sig` to one of concbench's children after `after` seconds. */
+/* Run args (--ready-fd is added) and send `sig` to one of concbench's children `after` seconds
+ * after the first task started. */
 static struct json_value *run_poked(struct cb_out *o, double after, int sig, pid_t *victim,
                                     const char *const *args)
 {
-    struct poke pk = { .after = after, .sig = sig };
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, poke_thread, &pk), 0);
-    struct json_value *v = run_json_v(o, args);
-    pthread_join(t, NULL);
-    *victim = pk.victim;
-    return v;
+    char *argv[40];
+    int n = 0;
+    struct cb_signal plan = { .sig = sig, .after = after, .on_ready = true,
+                              .target = first_child };
+    argv[n++] = (char *)cb_path();
+    while (*args && n < 39)
+        argv[n++] = (char *)*args++;
+    argv[n] = NULL;
+    cb_runv_plan(o, argv, &plan, NULL);
+    if (o->ready_s < 0)
+        fail_msg("no ready byte on --ready-fd; stderr: %s", o->err);
+    *victim = o->signalled;
+    return cb_json(o);
 }
 
 static unsigned count_status(const struct json_value *v, const char *status)
@@ -210,14 +192,14 @@ static unsigned count_status(const struct json_value *v, const char *status)
 }
 
 /* A pool worker killed from outside mid-run: its task fails with the reason, a replacement
- * finishes the batch, nothing hangs, nothing is left behind. Tasks of 300 ms and the kill at
- * 0.15 s: both workers are inside their first task, whatever the machine's load. */
+ * finishes the batch, nothing hangs, nothing is left behind. Tasks of 300 ms and the kill
+ * 0.1 s after the first task started: both workers are inside their first task. */
 static void test_pool_worker_killed(void **state)
 {
     struct cb_out o;
     pid_t victim;
     (void)state;
-    struct json_value *v = run_poked(&o, 0.15, SIGKILL, &victim, (const char *const[]){
+    struct json_value *v = run_poked(&o, 0.1, SIGKILL, &victim, (const char *const[]){
         "run", "-w", "probe", "-m", "process-pool", "-n", "8", "-j", "2", "--sleep-ms", "300",
         "--json", NULL });
     assert_true(victim > 0);
@@ -241,7 +223,7 @@ static void test_process_killed(void **state)
     struct cb_out o;
     pid_t victim;
     (void)state;
-    struct json_value *v = run_poked(&o, 0.15, SIGKILL, &victim, (const char *const[]){
+    struct json_value *v = run_poked(&o, 0.1, SIGKILL, &victim, (const char *const[]){
         "run", "-w", "probe", "-m", "processes", "-n", "6", "-j", "3", "--sleep-ms", "300",
         "--json", NULL });
     assert_true(victim > 0);
@@ -263,7 +245,7 @@ static void test_timeout_backstop(void **state)
     for (int m = 0; m < N_FORK_MODELS; m++) {
         struct cb_out o;
         pid_t victim;
-        struct json_value *v = run_poked(&o, 0.15, SIGSTOP, &victim, (const char *const[]){
+        struct json_value *v = run_poked(&o, 0.1, SIGSTOP, &victim, (const char *const[]){
             "run", "-w", "probe", "-m", fork_models[m], "-n", "6", "-j", "2", "--sleep-ms",
             "250", "--timeout-ms", "400", "--json", NULL });
         assert_true(victim > 0);
@@ -272,8 +254,8 @@ static void test_timeout_backstop(void **state)
         assert_int_equal(count_status(v, "timeout"), 1);
         assert_int_equal(count_status(v, "ok"), 5);
         assert_int_equal((int)jnum(json_get(v, "error_kinds"), "timeout"), 1);
-        /* Stopped at 0.15 s, killed 1.4 s after its start: the run cannot end much sooner,
-         * and must not hang. */
+        /* Stopped 0.1 s into its task, killed 1.4 s after its start: the run cannot end much
+         * sooner, and must not hang. */
         assert_true(o.seconds > 1.3);
         if (cb_timing())
             assert_true(o.seconds < 10.0);
@@ -291,7 +273,7 @@ static void test_child_ignores_sigint(void **state)
     for (int m = 0; m < N_FORK_MODELS; m++) {
         struct cb_out o;
         pid_t victim;
-        struct json_value *v = run_poked(&o, 0.1, SIGINT, &victim, (const char *const[]){
+        struct json_value *v = run_poked(&o, 0.05, SIGINT, &victim, (const char *const[]){
             "run", "-w", "probe", "-m", fork_models[m], "-n", "4", "-j", "4", "--sleep-ms",
             "300", "--json", NULL });
         assert_true(victim > 0);
