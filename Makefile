@@ -17,18 +17,28 @@ BIN   ?= bin
 SAN   ?=
 
 SRC     = $(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c)
+# The proof build (PROOF=1, `make proof`): the test model and the test workload (tests/model_*.c,
+# tests/workload_*.c) join the registries through their one guarded line each
+# (CONCBENCH_TEST_ENTRIES), and only the tests that read them run against that binary.
+PROOFSRC = $(wildcard tests/model_*.c tests/workload_*.c)
+ifeq ($(PROOF),1)
+SRC     += $(PROOFSRC)
+REQ_CFLAGS += -DCONCBENCH_TEST_ENTRIES
+TESTSRC = tests/test_proof.c tests/test_models.c
+else
+TESTSRC = $(filter-out tests/test_proof.c,$(wildcard tests/test_*.c))
+endif
 LIBSRC  = $(filter-out harness/main.c,$(SRC))
 LIBOBJ  = $(LIBSRC:%.c=$(BUILD)/%.o)
-TESTSRC = $(wildcard tests/test_*.c)
 TESTBIN = $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
-TESTHELPERS = $(filter-out $(TESTSRC),$(wildcard tests/*.c))
+TESTHELPERS = $(filter-out tests/test_%.c $(PROOFSRC),$(wildcard tests/*.c))
 
 Q = @
 ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all deps test check asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
+.PHONY: all deps test check proof asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
         fuzz-thumbnail fuzz-urls fuzz memcheck
 all: $(BIN)/concbench
 
@@ -65,17 +75,26 @@ test: deps
 # tests/test_profile.c runs the gate ($(BIN)/regress) A/A on $(BIN)/concbench.
 check: $(BIN)/concbench $(BIN)/regress $(TESTBIN)
 	@$(SAN_ENV) CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
+ifneq ($(PROOF),1)
+	@$(MAKE) --no-print-directory proof
+endif
+
+# The proof that a model or a workload is one file plus one registry line (issue 16): the proof
+# build beside this one ($(BUILD)-proof), its own summary line.
+proof:
+	@$(MAKE) --no-print-directory check PROOF=1 BUILD=$(BUILD)-proof BIN=$(BUILD)-proof/bin
 
 # Sanitizer builds live beside the normal one ($(BUILD)-asan, $(BUILD)-tsan).
 asan: deps
 	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-asan BIN=$(BUILD)-asan/bin \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    CFLAGS="-O1 -g" SAN_ENV="ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1"
+	    CFLAGS="-O1 -g" \
+	    SAN_ENV="ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CONCBENCH_SANITIZER=1"
 
 tsan: deps
 	@$(MAKE) --no-print-directory check BUILD=$(BUILD)-tsan BIN=$(BUILD)-tsan/bin \
 	    SAN="-fsanitize=thread" CFLAGS="-O1 -g" \
-	    SAN_ENV="TSAN_OPTIONS=halt_on_error=1 CONCBENCH_TSAN=1"
+	    SAN_ENV="TSAN_OPTIONS=halt_on_error=1 CONCBENCH_TSAN=1 CONCBENCH_SANITIZER=1"
 
 sanitizers: asan tsan
 
@@ -180,6 +199,8 @@ help:
 	@echo "make test       install what is missing, build, run the test suite"
 	@echo "make bench      install what is missing, run the benchmark"
 	@echo "make plots      redraw the charts and report.md of results/latest (RESULTS=DIR)"
+	@echo "make proof      the test model and workload (tests/model_*.c, workload_*.c) in a build"
+	@echo "                of their own, against tests/test_proof.c and tests/test_models.c"
 	@echo "make asan|tsan  the test suite under AddressSanitizer+UBSan / ThreadSanitizer"
 	@echo "make regress BASE=REV  the regression gate: REV against the working tree"
 	@echo "make baseline   refresh results/baseline.json (theory-anchored figures)"

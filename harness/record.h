@@ -27,7 +27,8 @@ struct record {
 
     const struct task_result *results;
     bool verified;
-    const char *verify_error;
+    const char *verify_error;       /* NULL, or the reason (in verify_buf after batch_run) */
+    char verify_buf[512];
 };
 
 /* Error kinds of a batch: kind → count, in order of first appearance. */

@@ -110,6 +110,7 @@ static double async_start_task(struct async_run *run, unsigned i)
     double now = clock_now();
 
     r->start_s = now - p->t0;
+    model_task_started();
     t->run = run;
     t->env = model_task_env(p, now);
     t->state = ASYNC_RUNNING;

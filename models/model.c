@@ -1,7 +1,9 @@
 /* model.c — the model registry and the task wrapper every model shares. */
 #include "models/model.h"
 
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/clock.h"
 #include "runtime/event.h"
@@ -12,6 +14,7 @@ extern const struct model model_threads;
 extern const struct model model_thread_pool;
 extern const struct model model_processes;
 extern const struct model model_process_pool;
+extern const struct model model_inline;         /* tests/model_inline.c, the proof build only */
 
 const struct model *const models[] = {
     &model_single,
@@ -20,6 +23,9 @@ const struct model *const models[] = {
     &model_processes,
     &model_process_pool,
     &model_async,
+#ifdef CONCBENCH_TEST_ENTRIES
+    &model_inline,
+#endif
     NULL,
 };
 
@@ -158,6 +164,29 @@ void model_finish_task(const struct run_params *p, struct task_result *r, int st
     r->status = status;
 }
 
+/* run --ready-fd (tests only): one byte once the first task of the batch has started, so a test
+ * signals a run that is really running instead of guessing with a delay. The flag is per
+ * process: a forked child that starts a task before the parent has written may write too, so
+ * the contract is "at least one byte", never "exactly one". */
+static int ready_fd = -1;
+static atomic_bool ready_sent;
+
+void model_set_ready_fd(int fd)
+{
+    ready_fd = fd;
+    atomic_store(&ready_sent, false);
+}
+
+void model_task_started(void)
+{
+    if (ready_fd >= 0 && !atomic_load_explicit(&ready_sent, memory_order_relaxed) &&
+        !atomic_exchange(&ready_sent, true)) {
+        char b = 'r';
+        ssize_t n = write(ready_fd, &b, 1);     /* a reader gone (EPIPE) is no error of ours */
+        (void)n;
+    }
+}
+
 int model_exec_task(const struct workload *w, void *ctx, const struct run_params *p, unsigned i,
                     struct task_result *r)
 {
@@ -168,6 +197,7 @@ int model_exec_task(const struct workload *w, void *ctx, const struct run_params
     struct task_env env = model_task_env(p, start);
 
     r->start_s = start - p->t0;
+    model_task_started();
     int status = w->run(ctx, i, &env, r);
     model_finish_task(p, r, status);
     return status;

@@ -66,6 +66,11 @@ unsigned model_parallelism(const struct model *m, const struct workload *w, unsi
 int model_exec_task(const struct workload *w, void *ctx, const struct run_params *p, unsigned i,
                     struct task_result *r);
 
+/* Tests only (run --ready-fd): write one byte to fd once the first task has started; -1: off.
+ * Every model calls model_task_started() as a task starts (model_exec_task does). */
+void model_set_ready_fd(int fd);
+void model_task_started(void);
+
 /* The task environment (cancel event, deadline) for a task starting at CLOCK_MONOTONIC `now`. */
 struct task_env model_task_env(const struct run_params *p, double now);
 

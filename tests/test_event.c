@@ -11,13 +11,6 @@
 #include "runtime/event.h"
 #include "tests/helpers.h"
 
-static void nap(double seconds)
-{
-    struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static bool fd_readable(int fd)
 {
     struct pollfd p = { fd, POLLIN, 0 };
@@ -124,7 +117,7 @@ static void test_set_wakes_all(void **state)
         atomic_init(&w[k].done, 0);
         assert_int_equal(pthread_create(&t[k], NULL, waiter_main, &w[k]), 0);
     }
-    nap(0.05);
+    cb_nap(0.05);
     for (int k = 0; k < W; k++)
         assert_int_equal(atomic_load(&w[k].done), 0);  /* all still blocked */
     double set_at = clock_now();
@@ -188,7 +181,7 @@ static void test_cooperative_stop(void **state)
     atomic_init(&s.rounds, 0);
     for (int k = 0; k < T; k++)
         assert_int_equal(pthread_create(&t[k], NULL, spinner_main, &s), 0);
-    nap(0.03);
+    cb_nap(0.03);
     event_set(&stop);
     for (int k = 0; k < T; k++)
         pthread_join(t[k], NULL);

@@ -17,20 +17,13 @@
 #define P(x) ((void *)(uintptr_t)(x))
 #define U(p) ((uintptr_t)(p))
 
-static void nap(double seconds)
-{
-    struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static bool wait_for(atomic_int *v, int want)
 {
     double until = clock_now() + 5;
     while (atomic_load(v) < want) {
         if (clock_now() > until)
             return false;
-        nap(0.001);
+        cb_nap(0.001);
     }
     return true;
 }
@@ -280,7 +273,7 @@ static void meet(void *arg, size_t i)
     double until = clock_now() + 5;
     if (i < (size_t)r->want) {
         while (atomic_load(&r->max_in_flight) < r->want && clock_now() < until)
-            nap(0.0005);
+            cb_nap(0.0005);
         if (atomic_load(&r->max_in_flight) >= r->want)
             atomic_fetch_add(&r->met, 1);
     }
@@ -322,7 +315,7 @@ static void *open_when_started(void *arg)
 {
     struct opener *o = arg;
     wait_for(o->started, o->after);
-    nap(0.02);
+    cb_nap(0.02);
     event_set(o->gate);
     return NULL;
 }

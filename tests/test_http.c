@@ -23,22 +23,10 @@ static char tmpdir[] = "/tmp/concbench-http-XXXXXX";
 
 static int setup(void **state)
 {
-    struct cb_out o;
     struct server_config sc = { 0 };
     char err[256];
     (void)state;
-    assert_int_equal(cb_run(&o, "list", NULL), 0);
-    char *p = strstr(o.out, "models:\n");
-    assert_non_null(p);
-    p += strlen("models:\n");
-    while (p && *p == ' ' && n_models < MAX_MODELS) {
-        if (sscanf(p, " %31s", model_names[n_models]) == 1)
-            n_models++;
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    cb_out_free(&o);
+    n_models = (int)cb_list("models", model_names, MAX_MODELS);
     if (server_spawn(&sc, &srv_pid, &srv_port, err, sizeof err) < 0)
         fail_msg("server_spawn: %s", err);
     assert_non_null(mkdtemp(tmpdir));

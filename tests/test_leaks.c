@@ -13,10 +13,9 @@
 
 #include <cmocka.h>
 
+#include "harness/batch.h"
 #include "models/model.h"
-#include "runtime/clock.h"
 #include "runtime/event.h"
-#include "runtime/shm.h"
 #include "tests/helpers.h"
 #include "workloads/workload.h"
 
@@ -49,51 +48,33 @@ static int tl_fds(char *buf, size_t len)
 }
 
 /* TL_BATCHES batches of workload `wname` (sleep-ms 0) under model m, each with its own set-up,
- * run, verification and teardown, as `concbench run` does them. */
+ * run, verification and teardown: batch_run, as `concbench run` does them. */
 static void tl_batches(const struct model *m, const char *wname)
 {
     const struct workload *w = workload_find(wname);
     struct event cancel;
-    struct run_stats stats;
     struct options opts = { .n = 1, .kv = { { "sleep-ms", "0" } } };
-    size_t rsize = TL_TASKS * sizeof(struct task_result);
-    size_t esize = TL_TASKS * sizeof(struct task_error);
-    struct task_result *results = shm_alloc(rsize);
-    struct task_error *errors = shm_alloc(esize);
 
     assert_non_null(w);
-    assert_non_null(results);
-    assert_non_null(errors);
     assert_int_equal(event_init(&cancel), 0);
     for (int b = 0; b < TL_BATCHES; b++) {
         struct run_params p = {
             .tasks = TL_TASKS,
-            .concurrency = strcmp(m->name, "single") == 0 ? 1 : TL_TASKS,
+            .concurrency = model_concurrency(m, TL_TASKS, 0, TL_TASKS),
             .cancel = &cancel,
-            .stats = &stats,
         };
+        struct record rec = { .workload = w, .model = m, .opts = &opts };
         char why[512] = "";
-        void *ctx = NULL;
-        memset(&stats, 0, sizeof stats);
-        memset(results, 0, rsize);
-        for (unsigned i = 0; i < TL_TASKS; i++) {
-            results[i].start_s = results[i].end_s = -1;
-            results[i].index = i;
-            results[i].err = &errors[i];
-        }
-        if (w->setup(&opts, &p, &ctx, why, sizeof why) < 0)
-            fail_msg("%s x %s batch %d: set-up: %s", wname, m->name, b, why);
-        p.t0 = clock_now();
-        int r = m->run(w, ctx, &p, results);
+        int r = batch_run(&rec, &p, why, sizeof why);
         if (r < 0)
-            fail_msg("%s x %s batch %d: run: %s", wname, m->name, b, strerror(-r));
-        if (!w->verify(ctx, results, TL_TASKS, why, sizeof why))
-            fail_msg("%s x %s batch %d: not verified: %s", wname, m->name, b, why);
-        w->teardown(ctx);
+            fail_msg("%s x %s batch %d: %s", wname, m->name, b, why);
+        if (rec.model_error < 0)
+            fail_msg("%s x %s batch %d: run: %s", wname, m->name, b, strerror(-rec.model_error));
+        if (!rec.verified)
+            fail_msg("%s x %s batch %d: not verified: %s", wname, m->name, b, rec.verify_error);
+        batch_end(&rec);
     }
     event_destroy(&cancel);
-    shm_free(results, rsize);
-    shm_free(errors, esize);
 }
 
 static void tl_check(const char *wname)

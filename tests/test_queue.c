@@ -15,20 +15,13 @@
 #define P(x) ((void *)(uintptr_t)(x))
 #define U(p) ((uintptr_t)(p))
 
-static void nap(double seconds)
-{
-    struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static bool wait_for(atomic_int *v, int want)
 {
     double until = clock_now() + 5;
     while (atomic_load(v) < want) {
         if (clock_now() > until)
             return false;
-        nap(0.001);
+        cb_nap(0.001);
     }
     return true;
 }
@@ -133,7 +126,7 @@ static void test_get_blocks_until_put(void **state)
         a[k] = actor_new(&q, k ? 30 : QUEUE_FOREVER, 0);
         assert_int_equal(pthread_create(&t[k], NULL, getter_main, a[k]), 0);
     }
-    nap(0.05);
+    cb_nap(0.05);
     assert_int_equal(atomic_load(&a[0]->done) + atomic_load(&a[1]->done), 0);
     assert_int_equal(queue_put(&q, P(11), 0), 0);
     assert_int_equal(queue_put(&q, P(12), 0), 0);
@@ -161,7 +154,7 @@ static void test_put_blocks_until_get(void **state)
     assert_int_equal(queue_put(&q, P(2), 0), 0);
     struct actor *a = actor_new(&q, QUEUE_FOREVER, 3);
     assert_int_equal(pthread_create(&t, NULL, putter_main, a), 0);
-    nap(0.05);
+    cb_nap(0.05);
     assert_int_equal(atomic_load(&a->done), 0);     /* still blocked: full */
     assert_int_equal(queue_get(&q, &item, 0), 0);
     assert_int_equal(U(item), 1);
@@ -194,7 +187,7 @@ static void test_close_wakes_everyone(void **state)
         assert_int_equal(pthread_create(&tg[k], NULL, getter_main, ag[k]), 0);
         assert_int_equal(pthread_create(&tp[k], NULL, putter_main, ap[k]), 0);
     }
-    nap(0.05);
+    cb_nap(0.05);
     for (int k = 0; k < G; k++) {
         assert_int_equal(atomic_load(&ag[k]->done), 0);
         assert_int_equal(atomic_load(&ap[k]->done), 0);
@@ -256,12 +249,12 @@ static void test_task_done_join(void **state)
     assert_int_equal(pthread_create(&t, NULL, joiner_main, &j), 0);
     for (int k = 0; k < 3; k++)
         assert_int_equal(queue_get(&q, &item, 0), 0);
-    nap(0.03);
+    cb_nap(0.03);
     assert_int_equal(atomic_load(&j.done), 0);      /* taken, not done */
     assert_int_equal(queue_task_done(&q), 0);
     assert_int_equal(queue_task_done(&q), 0);
     queue_close(&q);                                /* close does not end a join */
-    nap(0.03);
+    cb_nap(0.03);
     assert_int_equal(atomic_load(&j.done), 0);
     assert_int_equal(queue_task_done(&q), 0);       /* the last one */
     pthread_join(t, NULL);

@@ -22,15 +22,6 @@
 static char ts_root[4096];     /* the source tree: the parent of this file's folder */
 static char ts_tmp[64];
 
-static int ts_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -51,7 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(ts_tmp, ts_rm, 16, FTW_DEPTH | FTW_PHYS);
+    cb_rm_rf(ts_tmp);
     return 0;
 }
 

@@ -11,13 +11,6 @@
 #include "runtime/sem.h"
 #include "tests/helpers.h"
 
-static void nap(double seconds)
-{
-    struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* Spin (with naps) until *flag reaches want or 5 s pass; returns whether it did. */
 static bool wait_for(atomic_int *flag, int want)
 {
@@ -25,7 +18,7 @@ static bool wait_for(atomic_int *flag, int want)
     while (atomic_load(flag) < want) {
         if (clock_now() > until)
             return false;
-        nap(0.001);
+        cb_nap(0.001);
     }
     return true;
 }
@@ -110,7 +103,7 @@ static void test_block_and_wake(void **state)
     assert_int_equal(csem_init(&s, 0), 0);
     atomic_init(&w.got, 0);
     assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
-    nap(0.05);
+    cb_nap(0.05);
     assert_int_equal(atomic_load(&w.got), 0);   /* still blocked: no permit */
     csem_release(&s);
     assert_true(wait_for(&w.got, 1));
@@ -130,7 +123,7 @@ static void test_timed_wake(void **state)
     atomic_init(&w.got, 0);
     double t0 = clock_now();
     assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
-    nap(0.02);
+    cb_nap(0.02);
     csem_release(&s);
     pthread_join(t, NULL);
     assert_int_equal(w.ret, 0);
@@ -152,7 +145,7 @@ static void test_release_wakes_one(void **state)
         atomic_init(&w[k].got, 0);
         assert_int_equal(pthread_create(&t[k], NULL, waiter_main, &w[k]), 0);
     }
-    nap(0.05);
+    cb_nap(0.05);
     for (int released = 1; released <= W; released++) {
         csem_release(&s);
         int got = 0;
@@ -163,10 +156,10 @@ static void test_release_wakes_one(void **state)
                 got += atomic_load(&w[k].got);
             if (got >= released)
                 break;
-            nap(0.001);
+            cb_nap(0.001);
         }
         assert_int_equal(got, released);
-        nap(0.01);      /* a second waiter would have woken by now if one release woke two */
+        cb_nap(0.01);      /* a second waiter would have woken by now if one release woke two */
         got = 0;
         for (int k = 0; k < W; k++)
             got += atomic_load(&w[k].got);
@@ -238,7 +231,7 @@ static void *hold_main(void *arg)
     csem_acquire(h->s);
     atomic_fetch_add(h->holding, 1);
     while (!atomic_load(h->go))
-        nap(0.001);
+        cb_nap(0.001);
     csem_release(h->s);
     return NULL;
 }

@@ -129,18 +129,9 @@ static char **lines_of(char *text, size_t *count)
     return out;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void rm_rf(const char *dir)
 {
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    cb_rm_rf(dir);
 }
 
 static void make_tmpdir(char *buf, size_t len)

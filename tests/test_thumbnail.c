@@ -15,26 +15,7 @@ static char tmp_root[] = "/tmp/concbench-test-thumb-XXXXXX";
 
 static void rm_rf(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        chmod(path, 0700);
-        while (d && (e = readdir(d))) {
-            char sub[4096];
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
+    cb_rm_rf(path);
 }
 
 static int setup_root(void **state)
@@ -114,17 +95,7 @@ static void put32(uint8_t *p, uint32_t v)
 /* The model names `concbench list` prints. */
 static unsigned list_models(char names[][32], unsigned max)
 {
-    struct cb_out o;
-    unsigned n = 0;
-    assert_int_equal(cb_run(&o, "list", NULL), 0);
-    char *m = strstr(o.out, "models:\n");
-    assert_non_null(m);
-    for (char *line = strtok(m + 8, "\n"); line && n < max; line = strtok(NULL, "\n"))
-        if (sscanf(line, " %31s", names[n]) == 1)
-            n++;
-    cb_out_free(&o);
-    assert_true(n >= 1);
-    return n;
+    return cb_list("models", names, max);
 }
 
 static unsigned count_entries(const char *dir)

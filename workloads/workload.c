@@ -10,7 +10,7 @@
 #include "runtime/event.h"
 
 extern const struct workload workload_sleep, workload_count, workload_probe, workload_http;
-extern const struct workload workload_thumbnail;
+extern const struct workload workload_thumbnail, workload_spin;
 
 const struct workload *const workloads[] = {
     &workload_sleep,
@@ -18,6 +18,9 @@ const struct workload *const workloads[] = {
     &workload_http,
     &workload_thumbnail,
     &workload_probe,
+#ifdef CONCBENCH_TEST_ENTRIES
+    &workload_spin,     /* tests/workload_spin.c, the proof build only */
+#endif
     NULL,
 };
 
