@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include "harness/atomic_file.h"
+#include "harness/catalog.h"
 #include "harness/cli.h"
 #include "harness/sweep.h"
+#include "models/model.h"
 #include "runtime/clock.h"
 #include "tests/helpers.h"
+#include "workloads/workload.h"
 
 /* ---- helpers ---- */
 
@@ -178,6 +181,32 @@ static void assert_no_temp_files(const char *dir)
     closedir(d);
 }
 
+/* The index of column `name` in a CSV header line (readers find columns by name), or fail. */
+static int col(const char *header, const char *name)
+{
+    char *f[64];
+    int n = csv_split(header, f, 64), at = -1;
+    for (int k = 0; k < n; k++)
+        if (strcmp(f[k], name) == 0)
+            at = k;
+    free_fields(f, n);
+    if (at < 0)
+        fail_msg("no column %s in %s", name, header);
+    return at;
+}
+
+static bool serial_model(const char *model)
+{
+    const struct model *m = model_find(model);
+    return m && m->serial;
+}
+
+static bool waiting_workload(const char *workload)
+{
+    const struct workload *w = workload_find(workload);
+    return w && w->kind->waits;
+}
+
 /* ---- writers ---- */
 
 static void test_summary_csv_roundtrip(void **state)
@@ -192,6 +221,9 @@ static void test_summary_csv_roundtrip(void **state)
         .speedup = 15.9876, .ideal_s = 0.05, .efficiency = 0.98765, .cpu_s = 0.0021,
         .max_rss_kb = 2048, .children_sum_rss_kb = 0, .ctx_voluntary = 33.5,
         .ctx_involuntary = 2, .server_cpu_s = NAN, .per_task_us = 3164.0625,
+        .params = "sleep-ms=50", .model_order = 3, .model_rgb = 0x2ca02c, .serial = 0,
+        .parallel = 16, .kind_order = 0, .kind_label = "I/O-bound", .workload_order = 1,
+        .workload_label = "waits, \"then\" answers",
     };
     rows[1] = (struct sweep_row){
         .workload = "odd,name \"quoted\"", .kind = "cpu", .model = "async", .part = "tasks",
@@ -200,6 +232,8 @@ static void test_summary_csv_roundtrip(void **state)
         .ideal_s = NAN, .efficiency = NAN, .cpu_s = NAN, .max_rss_kb = NAN,
         .children_sum_rss_kb = NAN, .ctx_voluntary = NAN, .ctx_involuntary = NAN,
         .server_cpu_s = NAN, .per_task_us = NAN,
+        .params = NULL, .model_order = -1, .model_rgb = -1, .serial = -1, .parallel = -1,
+        .kind_order = -1, .kind_label = NULL, .workload_order = -1, .workload_label = NULL,
     };
     char *buf = NULL;
     size_t len = 0, nl;
@@ -211,11 +245,12 @@ static void test_summary_csv_roundtrip(void **state)
     assert_string_equal(lines[0],
         "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
         "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
-        "ctx_involuntary,server_cpu_s,per_task_us");
+        "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
+        "kind_order,kind_label,workload_order,workload_label");
 
     char *fl[40];
     int n = csv_split(lines[1], fl, 40);
-    assert_int_equal(n, 22);
+    assert_int_equal(n, 31);
     assert_string_equal(fl[0], "sleep");
     assert_string_equal(fl[1], "io");
     assert_string_equal(fl[2], "thread-pool");
@@ -232,14 +267,24 @@ static void test_summary_csv_roundtrip(void **state)
     }
     assert_string_equal(fl[20], "");                /* server_cpu_s unknown */
     assert_true(fabs(strtod(fl[21], NULL) - 3164.0625) < 1e-3);
+    /* The appended columns, found by name. */
+    assert_string_equal(fl[col(lines[0], "params")], "sleep-ms=50");
+    assert_string_equal(fl[col(lines[0], "model_order")], "3");
+    assert_int_equal(atol(fl[col(lines[0], "model_rgb")]), 0x2ca02c);
+    assert_string_equal(fl[col(lines[0], "serial")], "0");
+    assert_string_equal(fl[col(lines[0], "parallel")], "16");
+    assert_string_equal(fl[col(lines[0], "kind_order")], "0");
+    assert_string_equal(fl[col(lines[0], "kind_label")], "I/O-bound");
+    assert_string_equal(fl[col(lines[0], "workload_order")], "1");
+    assert_string_equal(fl[col(lines[0], "workload_label")], "waits, \"then\" answers");
     free_fields(fl, n);
 
     n = csv_split(lines[2], fl, 40);
-    assert_int_equal(n, 22);
+    assert_int_equal(n, 31);
     assert_string_equal(fl[0], "odd,name \"quoted\"");
     assert_string_equal(fl[7], "3");
-    for (int k = 8; k < 22; k++)
-        assert_string_equal(fl[k], "");
+    for (int k = 8; k < 31; k++)
+        assert_string_equal(fl[k], "");         /* unknown: empty, never 0 or -1 */
     free_fields(fl, n);
     free(lines);
     free(buf);
@@ -390,18 +435,32 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
     char **lines = lines_of(text, &nl);
     assert_int_equal(nl, plan->ncells + 1);
     assert_string_equal(lines[0], sweep_summary_header);
+    const char *h = lines[0];
     unsigned partial_rows = 0;
     for (size_t k = 0; k < plan->ncells; k++) {
         const struct sweep_cell *c = &plan->cells[k];
-        char *f[40];
+        const struct workload *w = workload_find(c->workload);
+        const struct model *m = model_find(c->model);
+        char *f[40], params[160];
         int n = csv_split(lines[k + 1], f, 40);
-        assert_int_equal(n, 22);
+        assert_int_equal(n, 31);
         assert_string_equal(f[0], c->workload);
-        assert_string_equal(f[1], c->io ? "io" : "cpu");
+        assert_string_equal(f[1], w->kind->name);
         assert_string_equal(f[2], c->model);
         assert_string_equal(f[3], sweep_part_name(c->part));
         assert_int_equal(atoi(f[4]), c->tasks);
         assert_int_equal(atoi(f[5]), c->concurrency);
+        /* The data contract's columns, from the registries. */
+        catalog_params(w, m, c->args, params, sizeof params);
+        assert_string_equal(f[col(h, "params")], params);
+        assert_int_equal(atoi(f[col(h, "model_order")]), m->order);
+        assert_int_equal(atol(f[col(h, "model_rgb")]), catalog_rgb(m->color));
+        assert_int_equal(atoi(f[col(h, "serial")]), m->serial);
+        assert_int_equal(atoi(f[col(h, "parallel")]), model_parallelism(m, w, c->concurrency));
+        assert_int_equal(atoi(f[col(h, "kind_order")]), w->kind->order);
+        assert_string_equal(f[col(h, "kind_label")], w->kind->label);
+        assert_int_equal(atoi(f[col(h, "workload_order")]), w->order);
+        assert_string_equal(f[col(h, "workload_label")], w->label ? w->label : "");
         unsigned ok = (unsigned)atoi(f[6]), total = (unsigned)atoi(f[7]);
         assert_true(ok <= total && total <= runs);
         if (complete) {
@@ -410,27 +469,52 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
                          c->tasks, ok, runs);
             double min = atof(f[8]), med = atof(f[9]), max = atof(f[10]);
             assert_true(min > 0 && min <= med && med <= max && max < 10);
-            bool has_single = false;
+            bool has_serial = false;
             for (size_t j = 0; j < plan->ncells; j++)
-                has_single |= strcmp(plan->cells[j].model, "single") == 0 &&
+                has_serial |= serial_model(plan->cells[j].model) &&
                               strcmp(plan->cells[j].workload, c->workload) == 0 &&
                               plan->cells[j].tasks == c->tasks &&
                               strcmp(plan->cells[j].args, c->args) == 0;
-            if (strcmp(c->model, "single") == 0)
+            if (serial_model(c->model))
                 assert_string_equal(f[12], "1");
-            else if (has_single)
+            else if (has_serial)
                 assert_true(atof(f[12]) > 0);
             else
-                assert_string_equal(f[12], "");         /* no single to compare with */
-            if (strcmp(c->workload, "sleep") == 0) {
-                /* 1 ms sleeps: the ideal is whole milliseconds, the efficiency at most ~1. */
+                assert_string_equal(f[12], "");         /* no serial cell to compare with */
+            if (waiting_workload(c->workload)) {
+                /* 1 ms waits: the ideal is whole milliseconds, the efficiency at most ~1. */
                 double ideal = atof(f[13]);
                 assert_true(ideal >= 0.001);
                 assert_true(fabs(ideal * 1000 - round(ideal * 1000)) < 1e-6);
                 assert_true(atof(f[14]) > 0 && atof(f[14]) < 1.2);
             } else {
-                assert_string_equal(f[13], "");
-                assert_string_equal(f[14], "");
+                /* CPU-bound: the ideal from t1, the serial reference's median per task for
+                 * the same workload and params (its headline first, else its own part). */
+                double t1 = NAN;
+                for (int pass = 0; pass < 3 && isnan(t1); pass++)
+                    for (size_t j = 0; j < plan->ncells && isnan(t1); j++) {
+                        const struct sweep_cell *r = &plan->cells[j];
+                        char *g[40];
+                        if (!serial_model(r->model) || strcmp(r->workload, c->workload) != 0 ||
+                            strcmp(r->args, c->args) != 0 ||
+                            (pass == 0 && r->part != SWEEP_HEADLINE) ||
+                            (pass == 1 && r->part != c->part))
+                            continue;
+                        int gn = csv_split(lines[j + 1], g, 40);
+                        t1 = atof(g[9]) / r->tasks;
+                        free_fields(g, gn);
+                    }
+                double want = catalog_ideal_s(w, m, c->args, c->tasks, c->concurrency,
+                                              plan->cores, t1);
+                if (isnan(want)) {
+                    assert_string_equal(f[13], "");
+                    assert_string_equal(f[14], "");
+                } else {
+                    if (fabs(atof(f[13]) - want) > 1e-6 * (1 + want))
+                        fail_msg("%s x %s: ideal %s, expected %g", c->workload, c->model, f[13],
+                                 want);
+                    assert_true(atof(f[14]) > 0);
+                }
             }
             assert_true(atof(f[16]) > 0);       /* max_rss_kb */
             assert_true(fabs(atof(f[21]) - med * 1e6 / c->tasks) < 0.01);
@@ -462,6 +546,13 @@ static size_t check_jsonl(const char *dir, uint64_t seed, unsigned *ok, unsigned
         assert_true(argv && argv->type == JSON_ARRAY && argv->n >= 8);
         assert_string_equal(argv->items[1].string, "run");
         assert_string_equal(argv->items[argv->n - 1].string, "--json");
+        /* Enough to rebuild the cell from the line alone. */
+        assert_non_null(jstr(v, "part"));
+        assert_non_null(jstr(v, "args"));
+        assert_non_null(jstr(v, "params"));
+        assert_non_null(jstr(v, "name"));
+        assert_true(jnum(v, "jobs") >= 0 && jnum(v, "concurrency") >= 1);
+        assert_true(jnum(v, "run") >= 0);
         const char *st = jstr(v, "status");
         const struct json_value *rec = json_get(v, "record");
         assert_non_null(rec);
@@ -472,6 +563,7 @@ static size_t check_jsonl(const char *dir, uint64_t seed, unsigned *ok, unsigned
             assert_string_equal(jstr(rec, "model"), jstr(v, "model"));
             assert_true(jnum(rec, "tasks") == jnum(v, "tasks"));
             assert_true(jbool(rec, "verified"));
+            assert_true(jnum(v, "wall_s") == jnum(rec, "wall_s"));
         } else if (strcmp(st, "interrupted") == 0) {
             (*interrupted)++;
         }
@@ -536,12 +628,12 @@ static void test_sweep_test_profile(void **state)
     char *text = slurp_in(dir, "runs.csv");
     size_t nl;
     char **lines = lines_of(text, &nl);
-    assert_string_equal(lines[0], "workload,model,part,tasks,concurrency,run,wall_s,ok");
+    assert_string_equal(lines[0], "workload,model,part,tasks,concurrency,run,wall_s,ok,params");
     assert_int_equal(nl - 1, plan.ncells * 2);
     for (size_t k = 1; k < nl; k++) {
         char *f[10];
         int c = csv_split(lines[k], f, 10);
-        assert_int_equal(c, 8);
+        assert_int_equal(c, 9);
         assert_true(atoi(f[5]) == 1 || atoi(f[5]) == 2);
         assert_string_equal(f[7], "1");
         assert_true(atof(f[6]) > 0);
@@ -665,7 +757,7 @@ static void test_sweep_faults(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *f[40];
         int n = csv_split(lines[k], f, 40);
-        assert_int_equal(n, 22);
+        assert_int_equal(n, 31);
         assert_string_equal(f[7], "1");
         with_median += f[9][0] != '\0';
         assert_string_equal(f[6], f[9][0] ? "1" : "0");
@@ -763,7 +855,7 @@ static void interrupt_sweep(int sig)
     latest_dir(out, dir, sizeof dir);
     struct json_value *m = parse_file(dir, "metadata.json");
     assert_true(jbool(m, "partial"));
-    assert_string_equal(jstr(m, "interrupted_by"), sig == SIGINT ? "SIGINT" : "SIGTERM");
+    assert_string_equal(jstr(m, "interrupted_by"), sweep_signal_name(sig));
     unsigned done = (unsigned)jnum(m, "runs_ok");
     assert_true(done > 0 && done < plan.ncells * 40);
     assert_true(jnum(m, "runs_not_ok") == 0);
@@ -799,6 +891,13 @@ static void test_sweep_sigterm(void **state)
 {
     (void)state;
     interrupt_sweep(SIGTERM);
+}
+
+/* Closing the terminal of `make bench`: the same as Ctrl-C, not a loss. */
+static void test_sweep_sighup(void **state)
+{
+    (void)state;
+    interrupt_sweep(SIGHUP);
 }
 
 /* Every file of a run folder reads back: .json parses, each .jsonl line parses, each .csv row
@@ -862,7 +961,7 @@ static void check_every_file(const char *dir)
     closedir(d);
 }
 
-/* SIGINT and SIGTERM at moments drawn from a few seeds, from the sweep's first instant (during
+/* SIGINT, SIGTERM and SIGHUP at moments drawn from a few seeds, from the sweep's first instant (during
  * calibration, before any folder exists) to well into its runs: exit 130, no process left, and
  * when a run folder was made, every file in it whole, the summary marked partial and
  * `concbench report` (what make plots runs) drawing from it. */
@@ -876,7 +975,8 @@ static void test_sweep_interrupt_random(void **state)
         x ^= x >> 15;
         x *= 2246822519u;
         x ^= x >> 13;
-        int sig = s % 2 ? SIGTERM : SIGINT;
+        const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        int sig = sigs[s % 3];
         double delay = (double)(x % 3000) / 1000.0;   /* 0 to 3 s after the start */
         make_tmpdir(out, sizeof out);
         make_tmpdir(logs, sizeof logs);
@@ -888,11 +988,11 @@ static void test_sweep_interrupt_random(void **state)
         int code = wait_for(pid, 15);
         snprintf(path, sizeof path, "%s/stderr", logs);
         char *log = slurp(path, NULL);
-        print_message("seed %u: %s after %.3f s: exit %d\n", seeds[s],
-                      sig == SIGINT ? "SIGINT" : "SIGTERM", delay, code);
+        print_message("seed %u: %s after %.3f s: exit %d\n", seeds[s], sweep_signal_name(sig),
+                      delay, code);
         if (code != 130)
             fail_msg("seed %u: sweep exited %d after %s at %.3f s: %s", seeds[s], code,
-                     sig == SIGINT ? "SIGINT" : "SIGTERM", delay, log);
+                     sweep_signal_name(sig), delay, log);
         free(log);
         assert_int_equal(cb_count_children(), 0);
 
@@ -913,8 +1013,7 @@ static void test_sweep_interrupt_random(void **state)
             check_every_file(dir);
             struct json_value *m = parse_file(dir, "metadata.json");
             assert_true(jbool(m, "partial"));
-            assert_string_equal(jstr(m, "interrupted_by"),
-                                sig == SIGINT ? "SIGINT" : "SIGTERM");
+            assert_string_equal(jstr(m, "interrupted_by"), sweep_signal_name(sig));
             json_free(m);
             char *partial = slurp_in(dir, "PARTIAL");
             assert_non_null(strstr(partial, "interrupted"));
@@ -979,12 +1078,12 @@ static void test_plans(void **state)
             headline += c->part == SWEEP_HEADLINE;
             if (c->part == SWEEP_HEADLINE) {
                 assert_int_equal(c->tasks, 16);
-                assert_int_equal(c->concurrency,
-                                 strcmp(c->model, "single") == 0 ? 1 : c->io ? 16 : 2);
+                assert_int_equal(c->concurrency, serial_model(c->model) ? 1
+                                                 : waiting_workload(c->workload) ? 16 : 2);
                 assert_true(c->hyperfine);
             }
             if (c->part == SWEEP_CONCURRENCY)
-                assert_int_equal(c->tasks, c->io ? 64 : k == 0 ? 8 : 4);
+                assert_int_equal(c->tasks, waiting_workload(c->workload) ? 64 : k == 0 ? 8 : 4);
             if (c->part == SWEEP_OVERHEAD)
                 assert_non_null(strstr(c->args, "--count 0"));
         }
