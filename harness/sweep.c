@@ -21,6 +21,7 @@
 #include "harness/text.h"
 #include "models/model.h"
 #include "runtime/clock.h"
+#include "runtime/json.h"
 #include "workloads/workload.h"
 
 uint64_t sweep_splitmix64(uint64_t *s)
@@ -223,7 +224,7 @@ static int start_fresh(struct sweep *s, const char *profile, unsigned runs,
     }
     complete_cells(&s->plan);
     s->use_hyperfine = s->use_hyperfine && s->plan.hyperfine;
-    if ((err = check_out(s->outdir)) != 0)
+    if (!s->dry_run && (err = check_out(s->outdir)) != 0)
         return err;
     collect_tools(s, tools);
     fprintf(stderr, "concbench sweep: calibrating (one task of each workload, a few seconds)\n");
@@ -250,6 +251,22 @@ static int start_fresh(struct sweep *s, const char *profile, unsigned runs,
     }
     fprintf(stderr, "  results: %s\n", s->dir);
     return -1;
+}
+
+/* The folder's metadata.json says the sweep ended and was not interrupted. */
+static bool complete_folder(const char *dir)
+{
+    char path[PATH_MAX + 32], perr[64], *buf;
+    size_t len;
+    snprintf(path, sizeof path, "%s/metadata.json", dir);
+    if (text_slurp(path, 16u << 20, &buf, &len) < 0)
+        return false;
+    struct json_value *v = json_parse(buf, len, perr, sizeof perr);
+    free(buf);
+    const struct json_value *p = json_get(v, "partial");
+    bool done = p && p->type == JSON_BOOL && !p->boolean;
+    json_free(v);
+    return done;
 }
 
 /* A resumed sweep: plan.json and the journal of DIR read back. Returns -1 to go on, else the
@@ -288,6 +305,11 @@ static int start_resume(struct sweep *s, const char *dir, struct sweep_tools *to
     unsigned have = 0;
     for (size_t i = 0; i < s->plan.ncells; i++)
         have += s->done[i];
+    if (have == s->plan.ncells * s->plan.runs && complete_folder(s->dir)) {
+        fprintf(stderr, "concbench sweep: %s is complete: nothing to resume\n", s->dir);
+        printf("%s\n", s->dir);
+        return EXIT_OK;
+    }
     fprintf(stderr, "concbench sweep: resuming %s: %u of %zu measured runs journaled\n",
             s->dir, have, s->plan.ncells * s->plan.runs);
     sweep_print_plan(s, stderr);

@@ -1034,6 +1034,441 @@ static void test_sweep_interrupt_random(void **state)
     }
 }
 
+/* ---- durability: kill -9, resume, a full disk, a bad --out ---- */
+
+/* The run folder a sweep is writing in out (the one entry named by its stamp), into buf;
+ * false while there is none. */
+static bool find_run_dir(const char *out, char *buf, size_t len)
+{
+    DIR *d = opendir(out);
+    struct dirent *e;
+    bool found = false;
+    if (!d)
+        return false;
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && !found) {
+            snprintf(buf, len, "%s/%s", out, e->d_name);
+            found = true;
+        }
+    closedir(d);
+    return found;
+}
+
+static size_t count_lines(const char *path)
+{
+    size_t len, n = 0;
+    char *t = slurp(path, &len);
+    for (size_t k = 0; t && k < len; k++)
+        n += t[k] == '\n';
+    free(t);
+    return n;
+}
+
+/* Start a sweep of the test profile in the background and SIGKILL it once its journal holds
+ * `lines` lines; its run folder into dir. Orphaned runs are reaped. */
+static void sweep_then_kill9(const char *out, const char *logs, const char *runs,
+                             const char *seed, size_t lines, char *dir, size_t len)
+{
+    char *argv[] = { (char *)cb_path(), "sweep", "--profile", "test", "--runs", (char *)runs,
+                     "--out", (char *)out, "--seed", (char *)seed, "--no-hyperfine", NULL };
+    char journal[4200];
+    pid_t pid = start_bg(argv, logs);
+    double until = clock_now() + 60;
+    for (;;) {
+        if (clock_now() > until) {
+            kill(pid, SIGKILL);
+            fail_msg("the sweep journaled fewer than %zu runs in 60 s", lines);
+        }
+        if (find_run_dir(out, dir, len)) {
+            snprintf(journal, sizeof journal, "%s/runs.jsonl", dir);
+            if (count_lines(journal) >= lines)
+                break;
+        }
+        usleep(5000);
+    }
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(wait_for(pid, 10), 128 + SIGKILL);
+    /* The run it was in goes on as an orphan of ours (we are its subreaper) and ends. */
+    double reap_until = clock_now() + 20;
+    while (clock_now() < reap_until) {
+        pid_t r = waitpid(-1, NULL, WNOHANG);
+        if (r < 0 && errno == ECHILD)
+            break;
+        if (r <= 0)
+            usleep(10000);
+    }
+    assert_int_equal(cb_count_children(), 0);
+}
+
+/* Every file metadata.json lists is in dir. */
+static void check_listed_files(const char *dir)
+{
+    struct json_value *m = parse_file(dir, "metadata.json");
+    const struct json_value *files = json_get(m, "files");
+    assert_true(files && files->type == JSON_ARRAY && files->n >= 4);
+    for (size_t k = 0; k < files->n; k++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, files->items[k].string);
+        if (access(path, F_OK) != 0)
+            fail_msg("metadata.json lists %s, which is not there", files->items[k].string);
+    }
+    json_free(m);
+}
+
+/* The measured runs in a journal: how many lines, how many measured non-interrupted runs and
+ * how many of those ok. */
+static void journal_counts(const char *dir, size_t *lines, unsigned *measured, unsigned *ok)
+{
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    *lines = nl;
+    *measured = *ok = 0;
+    for (size_t k = 0; k < nl; k++) {
+        char err[128];
+        struct json_value *v = json_parse(l[k], strlen(l[k]), err, sizeof err);
+        if (!v)
+            fail_msg("runs.jsonl line %zu: %s", k + 1, err);
+        if (jnum(v, "run") > 0 && strcmp(jstr(v, "status"), "interrupted") != 0) {
+            (*measured)++;
+            *ok += strcmp(jstr(v, "status"), "ok") == 0;
+        }
+        json_free(v);
+    }
+    free(l);
+    free(text);
+}
+
+/* Call sweep_rebuild with stderr into a file; returns its result, stderr's text in *log. */
+static int rebuild_capturing(const char *dir, const char *logs, char **log, char *err,
+                             size_t errlen)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/rebuild.err", logs);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    int rc = sweep_rebuild(dir, err, errlen);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    *log = slurp(path, NULL);
+    return rc;
+}
+
+/* kill -9 mid-sweep: whole lines survive, a cut last line is left out with a warning, and
+ * sweep_rebuild makes summary.csv (and the rest) from the runs journaled so far. */
+static void test_sweep_kill9_rebuild(void **state)
+{
+    (void)state;
+    char out[64], logs[64], dir[4096], path[4200], err[256];
+    struct sweep_plan plan;
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    assert_int_equal(sweep_plan_build("test", 40, cli_online_cpus(), &plan, err, sizeof err),
+                     0);
+    sweep_then_kill9(out, logs, "40", "11", 12, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_int_equal(access(path, F_OK), -1);           /* the sweep never got to its end */
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    assert_int_equal(access(path, F_OK), 0);            /* written before the first run */
+
+    size_t lines;
+    unsigned measured, ok;
+    journal_counts(dir, &lines, &measured, &ok);
+    assert_true(lines >= 12 && measured > 0 && measured < plan.ncells * 40);
+    check_every_file(dir);                      /* a whole line per run, even after kill -9 */
+    /* What a kill in the middle of a write would leave: half a line. */
+    snprintf(path, sizeof path, "%s/runs.jsonl", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("{\"sweep_schema\":2,\"seed\":11,\"order\":99,\"cell\":0,\"part\":\"head", f);
+    fclose(f);
+
+    char *log = NULL;
+    int rc = rebuild_capturing(dir, logs, &log, err, sizeof err);
+    if (rc != 0)
+        fail_msg("sweep_rebuild: %s", err);
+    assert_non_null(strstr(log, "cut"));                /* the warning */
+    free(log);
+    assert_int_equal(truncate(path, st.st_size), 0);    /* the half line off again */
+    check_summary(dir, &plan, 40, false);
+    /* Every journaled measured run is counted in its cell, and only those. */
+    char *text = slurp_in(dir, "summary.csv");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    unsigned total = 0, total_ok = 0;
+    for (size_t k = 1; k < nl; k++) {
+        char *fl[40];
+        int n = csv_split(l[k], fl, 40);
+        total_ok += (unsigned)atoi(fl[6]);
+        total += (unsigned)atoi(fl[7]);
+        free_fields(fl, n);
+    }
+    assert_int_equal(total, measured);
+    assert_int_equal(total_ok, ok);
+    free(l);
+    free(text);
+    text = slurp_in(dir, "runs.csv");
+    l = lines_of(text, &nl);
+    assert_string_equal(l[0], sweep_runs_header);
+    assert_int_equal(nl - 1, measured);
+    free(l);
+    free(text);
+
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_true(jbool(m, "partial"));
+    assert_true(jbool(m, "rebuilt_from_journal"));
+    assert_true(jnum(m, "seed") == 11);
+    assert_true(jnum(m, "runs_ok") == ok);
+    json_free(m);
+    char *partial = slurp_in(dir, "PARTIAL");
+    assert_non_null(strstr(partial, "runs.jsonl"));
+    free(partial);
+    check_listed_files(dir);
+    check_every_file(dir);
+    assert_no_temp_files(dir);
+    /* Rebuilding again gives the same summary. */
+    char *before = slurp_in(dir, "summary.csv");
+    assert_int_equal(rebuild_capturing(dir, logs, &log, err, sizeof err), 0);
+    free(log);
+    char *after = slurp_in(dir, "summary.csv");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* Without plan.json the journal's lines alone name the cells. */
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rebuild_capturing(dir, logs, &log, err, sizeof err), 0);
+    free(log);
+    text = slurp_in(dir, "summary.csv");
+    l = lines_of(text, &nl);
+    assert_true(nl >= 2 && nl <= plan.ncells + 1);
+    total = 0;
+    for (size_t k = 1; k < nl; k++) {
+        char *fl[40];
+        int n = csv_split(l[k], fl, 40);
+        assert_int_equal(n, 31);
+        total += (unsigned)atoi(fl[7]);
+        free_fields(fl, n);
+    }
+    assert_int_equal(total, measured);
+    free(l);
+    free(text);
+    /* No journal: an error, nothing written. */
+    assert_int_equal(sweep_rebuild(logs, err, sizeof err), -ENOENT);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
+/* kill -9, then `sweep --resume DIR`: the same seed and order, every run of the plan exactly
+ * once, a complete folder. */
+static void test_sweep_resume(void **state)
+{
+    (void)state;
+    char out[64], logs[64], dir[4096], latest[4096], path[4200], err[256];
+    struct sweep_plan plan;
+    const unsigned runs = 3;
+    const uint64_t seed = 77;
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    assert_int_equal(sweep_plan_build("test", runs, cli_online_cpus(), &plan, err, sizeof err),
+                     0);
+    sweep_then_kill9(out, logs, "3", "77", 10, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/runs.jsonl", dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("{\"sweep_schema\":2,\"se", f);         /* a cut last line */
+    fclose(f);
+
+    struct cb_out o;
+    cb_run(&o, "sweep", "--resume", dir, "--seed", "1", NULL);
+    assert_int_equal(o.status, 2);                  /* the folder decides the seed */
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", dir, "--no-hyperfine", NULL);
+    if (o.status != 0)
+        fail_msg("sweep --resume exited %d: %s", o.status, o.err);
+    assert_non_null(strstr(o.err, "resuming"));
+    assert_non_null(strstr(o.err, "cut"));
+    assert_int_equal(cb_count_children(), 0);
+    latest_dir(out, latest, sizeof latest);
+    char rd[4096], rl[4096];
+    assert_non_null(realpath(dir, rd));
+    assert_non_null(realpath(latest, rl));
+    assert_string_equal(rd, rl);
+    assert_non_null(strstr(o.out, rd));
+    cb_out_free(&o);
+
+    check_summary(dir, &plan, runs, true);
+    unsigned okc, intr;
+    check_jsonl(dir, seed, &okc, &intr);            /* every line whole: the cut one is gone */
+    /* The measured runs in the journal are the seed's order, each (cell, run) once. */
+    size_t n = plan.ncells * runs, got = 0;
+    unsigned *order = calloc(n, sizeof *order);
+    for (size_t k = 0; k < n; k++)
+        order[k] = (unsigned)k;
+    sweep_shuffle(order, n, seed);
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    for (size_t k = 0; k < nl; k++) {
+        struct json_value *v = json_parse(l[k], strlen(l[k]), err, sizeof err);
+        assert_non_null(v);
+        if (jnum(v, "run") > 0 && strcmp(jstr(v, "status"), "interrupted") != 0) {
+            assert_true(got < n);
+            unsigned want_cell = order[got] / runs, want_run = order[got] % runs + 1;
+            if (jnum(v, "cell") != want_cell || jnum(v, "run") != want_run)
+                fail_msg("journal line %zu: cell %g run %g, the order says cell %u run %u",
+                         k + 1, jnum(v, "cell"), jnum(v, "run"), want_cell, want_run);
+            got++;
+        }
+        json_free(v);
+    }
+    assert_int_equal(got, n);
+    free(l);
+    free(text);
+    free(order);
+
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_false(jbool(m, "partial"));
+    assert_false(jbool(m, "rebuilt_from_journal"));
+    assert_true(jnum(m, "resumed") == 1);
+    assert_true(jnum(m, "seed") == seed);
+    assert_true(jnum(m, "runs_ok") == n);
+    json_free(m);
+    snprintf(path, sizeof path, "%s/PARTIAL", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    check_listed_files(dir);
+    check_every_file(dir);
+    assert_no_temp_files(dir);
+    /* models.csv and workloads.csv beside summary.csv. */
+    text = slurp_in(dir, "models.csv");
+    assert_non_null(strstr(text, "name,order,color"));
+    free(text);
+    text = slurp_in(dir, "workloads.csv");
+    assert_non_null(strstr(text, "name,kind"));
+    free(text);
+    /* Resuming a complete sweep runs nothing. */
+    char *journal = slurp_in(dir, "runs.jsonl");
+    cb_run(&o, "sweep", "--resume", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.err, "complete"));
+    cb_out_free(&o);
+    text = slurp_in(dir, "runs.jsonl");
+    assert_string_equal(text, journal);
+    free(text);
+    free(journal);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
+/* --out that cannot be a results folder fails at once, before any calibration. */
+static void test_sweep_bad_out(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/etc/passwd", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "not a folder"));
+    assert_null(strstr(o.err, "calibrating"));
+    assert_true(o.seconds < 5);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/etc/passwd/sub", NULL);
+    assert_int_equal(o.status, 3);
+    assert_null(strstr(o.err, "calibrating"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/proc", NULL);
+    assert_int_equal(o.status, 3);                  /* a folder nothing can be written in */
+    assert_non_null(strstr(o.err, "cannot write results in '/proc'"));
+    assert_null(strstr(o.err, "calibrating"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", "/nonexistent/sweep", NULL);
+    assert_int_equal(o.status, 3);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", "/tmp", NULL);  /* not a sweep's folder: no plan.json */
+    assert_int_equal(o.status, 3);
+    assert_non_null(strstr(o.err, "plan.json"));
+    cb_out_free(&o);
+}
+
+/* A sweep onto a full disk (a 64 KiB tmpfs in a private mount namespace) stops at the first
+ * failed write with exit 3 and a clear message, and no metadata.json claims a file that is
+ * not there. Needs root and unshare(1); skipped, with the reason, otherwise. */
+static void test_sweep_full_disk(void **state)
+{
+    (void)state;
+    char logs[64], script[4096], path[8400], err[256];
+    struct cb_out o;
+    if (geteuid() != 0) {
+        print_message("SKIPPED test_sweep_full_disk: needs root for a tmpfs mount\n");
+        skip();
+    }
+    char *probe[] = { "/usr/bin/unshare", "-m", "true", NULL };
+    if (access(probe[0], X_OK) != 0 || cb_runv(&o, probe) != 0 || o.status != 0) {
+        if (access(probe[0], X_OK) == 0)
+            cb_out_free(&o);
+        print_message("SKIPPED test_sweep_full_disk: unshare -m is not available or not "
+                      "allowed here\n");
+        skip();
+    }
+    cb_out_free(&o);
+    make_tmpdir(logs, sizeof logs);
+    snprintf(script, sizeof script,
+             "mkdir -p %s/mnt %s/copy && mount -t tmpfs -o size=64k tmpfs %s/mnt || exit 97\n"
+             "%s sweep --profile test --runs 40 --seed 3 --no-hyperfine --out %s/mnt/out "
+             ">%s/stdout 2>%s/stderr\n"
+             "echo $? >%s/rc\n"
+             "cp -a %s/mnt/out/. %s/copy/\n",
+             logs, logs, logs, cb_path(), logs, logs, logs, logs, logs, logs);
+    char *argv[] = { "/usr/bin/unshare", "-m", "sh", "-c", script, NULL };
+    cb_runv(&o, argv);
+    if (o.status == 97) {
+        print_message("SKIPPED test_sweep_full_disk: cannot mount a tmpfs: %s\n", o.err);
+        cb_out_free(&o);
+        rm_rf(logs);
+        skip();
+    }
+    assert_true(o.seconds < 120);
+    cb_out_free(&o);
+    char *rc = slurp_in(logs, "rc");
+    snprintf(path, sizeof path, "%s/stderr", logs);
+    char *log = slurp(path, NULL);
+    if (atoi(rc) != 3)
+        fail_msg("sweep on a full disk exited %s: %s", rc, log);
+    assert_non_null(strstr(log, strerror(ENOSPC)));
+    assert_non_null(strstr(log, "runs.jsonl"));
+    free(rc);
+    free(log);
+
+    char copy[4200], dir[4096];
+    snprintf(copy, sizeof copy, "%s/copy", logs);
+    assert_true(find_run_dir(copy, dir, sizeof dir));
+    /* No metadata claiming files (it would not fit anyway), and no latest link. */
+    snprintf(path, sizeof path, "%s/metadata.json", dir);
+    if (access(path, F_OK) == 0)
+        check_listed_files(dir);
+    snprintf(path, sizeof path, "%s/latest", copy);
+    assert_int_equal(access(path, F_OK), -1);
+    /* The journal holds whole lines only: the one that did not fit was cut off again. */
+    size_t lines;
+    unsigned measured, ok;
+    journal_counts(dir, &lines, &measured, &ok);
+    assert_true(lines > 0);
+    check_every_file(dir);
+    /* Once there is room (here: the copy), the runs journaled are not lost. */
+    assert_int_equal(sweep_rebuild(dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    rm_rf(logs);
+}
+
 static void test_sweep_usage(void **state)
 {
     (void)state;
@@ -1108,6 +1543,11 @@ int main(void)
         cmocka_unit_test(test_sweep_faults),
         cmocka_unit_test(test_sweep_sigint),
         cmocka_unit_test(test_sweep_sigterm),
+        cmocka_unit_test(test_sweep_sighup),
+        cmocka_unit_test(test_sweep_bad_out),
+        cmocka_unit_test(test_sweep_kill9_rebuild),
+        cmocka_unit_test(test_sweep_resume),
+        cmocka_unit_test(test_sweep_full_disk),
         cmocka_unit_test(test_sweep_interrupt_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
