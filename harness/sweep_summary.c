@@ -43,7 +43,7 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         json_free(v);
         v = NULL;
     }
-    bool verified = false, interrupted = false;
+    bool verified = false;
     double errors = NAN;
     if (v) {
         r->wall_s = num(v, "wall_s");
@@ -60,8 +60,6 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         }
         const struct json_value *b = json_get(v, "verified");
         verified = b && b->type == JSON_BOOL && b->boolean;
-        b = json_get(v, "interrupted");
-        interrupted = b && b->type == JSON_BOOL && b->boolean;
         errors = num(v, "errors");
     }
 
@@ -79,7 +77,6 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         r->status = r->exit_code > 128 ? SR_CRASHED : SR_ERROR;
         break;
     }
-    (void)interrupted;
     bool ok = v != NULL;
     json_free(v);
     return ok;

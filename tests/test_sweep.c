@@ -1232,6 +1232,15 @@ static void test_sweep_kill9_rebuild(void **state)
     check_listed_files(dir);
     check_every_file(dir);
     assert_no_temp_files(dir);
+    /* The charts and report.md draw from the rebuilt folder. */
+    struct cb_out o;
+    cb_run(&o, "report", dir, NULL);
+    if (o.status != 0)
+        fail_msg("report on the rebuilt folder: exit %d: %s", o.status, o.err);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    cb_out_free(&o);
+    assert_int_equal(cb_count_children(), 0);
     /* Rebuilding again gives the same summary. */
     char *before = slurp_in(dir, "summary.csv");
     assert_int_equal(rebuild_capturing(dir, logs, &log, err, sizeof err), 0);
