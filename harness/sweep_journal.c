@@ -214,6 +214,9 @@ int sweep_plan_save(struct sweep *s)
     json_key_str(&j, "tool", "concbench sweep");
     json_key_str(&j, "profile", s->plan.profile);
     json_key_uint(&j, "seed", s->seed);
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
+    json_key_str(&j, "seed_text", seed);    /* exact: a reader's double may round `seed` */
     json_key_uint(&j, "runs", s->plan.runs);
     json_key_uint(&j, "cores", s->plan.cores);
     json_key_bool(&j, "hyperfine", s->plan.hyperfine);
@@ -363,7 +366,8 @@ int sweep_plan_load(struct sweep *s, const char *dir, bool need_registry, char *
     }
     struct sweep_plan *p = &s->plan;
     memset(p, 0, sizeof *p);
-    s->seed = (uint64_t)num(v, "seed");
+    s->seed = text(v, "seed_text") ? strtoull(text(v, "seed_text"), NULL, 10)
+                                   : (uint64_t)num(v, "seed");
     p->runs = uns(v, "runs");
     p->cores = uns(v, "cores");
     if (!p->cores)

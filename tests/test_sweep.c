@@ -1284,12 +1284,12 @@ static void test_sweep_resume(void **state)
     char out[64], logs[64], dir[4096], latest[4096], path[4200], err[256];
     struct sweep_plan plan;
     const unsigned runs = 3;
-    const uint64_t seed = 77;
+    const uint64_t seed = 18446744073709551557ULL;     /* beyond a double's exact integers */
     make_tmpdir(out, sizeof out);
     make_tmpdir(logs, sizeof logs);
     assert_int_equal(sweep_plan_build("test", runs, cli_online_cpus(), &plan, err, sizeof err),
                      0);
-    sweep_then_kill9(out, logs, "3", "77", 10, dir, sizeof dir);
+    sweep_then_kill9(out, logs, "3", "18446744073709551557", 10, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/runs.jsonl", dir);
     FILE *f = fopen(path, "a");
     assert_non_null(f);
