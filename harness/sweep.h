@@ -195,14 +195,16 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m);
 /* "SIGINT", "SIGTERM", "SIGHUP", or "signal N" (static buffer); NULL for 0. */
 const char *sweep_signal_name(int sig);
 
-/* ---- the journal (sweep_journal.c) ---- */
+/* ---- the journal (sweep_journal.c, sweep_output.c) ---- */
 
-/* Rebuild the results of an interrupted sweep (stopped by a signal, SIGKILL, a crash or power
- * loss) in dir from its journal runs.jsonl and its plan.json (when present, cells with no run
- * yet get their row too): summary.csv, runs.csv, timeline.csv, models.csv, workloads.csv, a
- * PARTIAL marker and metadata.json marked partial and rebuilt. A cut last line is left out
- * with a warning on stderr. Returns 0, or a negative errno with a message in err (-ENOENT: no
- * runs.jsonl; -EINVAL: a line that is not a run and is not the last). */
+/* Rebuild the results of an interrupted sweep (stopped by a signal, SIGKILL, a crash, a full
+ * disk or power loss) in dir from its journal runs.jsonl and its plan.json (when present, cells
+ * with no run yet get their row too; without it the journal's lines name the cells):
+ * summary.csv, runs.csv, timeline.csv, models.csv, workloads.csv, a PARTIAL marker and
+ * metadata.json marked partial and rebuilt_from_journal. A cut last line (and any line that is
+ * not a run) is left out with a warning on stderr; the journal itself is not changed. Returns
+ * 0, or a negative errno with a message in err (-ENOENT: no runs.jsonl; -EINVAL: plan.json is
+ * not a plan, or a line names a cell plan.json lacks; another: a file could not be written). */
 int sweep_rebuild(const char *dir, char *err, size_t errlen);
 
 /* ---- small things (sweep.c) ---- */
