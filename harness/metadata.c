@@ -67,14 +67,21 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m)
     json_key_double(&j, "estimated_s", m->estimated_s);
     json_key_double(&j, "duration_s", m->duration_s);
     json_key_bool(&j, "partial", m->partial);
-    json_key_str(&j, "interrupted_by",
-                 m->signal == 0 ? NULL : m->signal == 2 ? "SIGINT" : "SIGTERM");
+    json_key_str(&j, "interrupted_by", sweep_signal_name(m->signal));
+    json_key_bool(&j, "rebuilt_from_journal", m->rebuilt);
+    json_key_uint(&j, "resumed", m->resumed);
     json_key_uint(&j, "runs_ok", m->runs_ok);
     json_key_uint(&j, "runs_not_ok", m->runs_not_ok);
     json_key_uint(&j, "runs_interrupted", m->runs_interrupted);
     json_key_bool(&j, "hyperfine_ran", m->hyperfine_ran);
     json_key_str(&j, "hyperfine_note", m->hyperfine_note);
     json_key_str(&j, "binary", m->exe);
+    /* The files beside this one, each written whole before it: never one that is not there. */
+    json_key(&j, "files");
+    json_array_begin(&j);
+    for (unsigned k = 0; k < m->nfiles; k++)
+        json_str(&j, m->files[k]);
+    json_array_end(&j);
     json_key(&j, "command");
     json_array_begin(&j);
     json_str(&j, "concbench");

@@ -1,6 +1,7 @@
 /* sweep.h — `concbench sweep`: the benchmark matrix, each cell run R times as fresh `concbench
- * run --json` processes in a shuffled order, the headline grid also timed by hyperfine, and the
- * whole summarized into results/<UTC stamp>/. Shared by harness/sweep*.c and the tests. */
+ * run --json` processes in a shuffled order, every run journaled as it ends (runs.jsonl), the
+ * headline grid also timed by hyperfine, and the whole summarized into results/<UTC stamp>/.
+ * Shared by harness/sweep*.c, `concbench report` (sweep_rebuild) and the tests. */
 #ifndef CONCBENCH_SWEEP_H
 #define CONCBENCH_SWEEP_H
 
@@ -103,39 +104,55 @@ struct sweep_run {
  * text held a JSON object. Any thread. */
 bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r);
 
-/* One row of summary.csv; NaN is written as an empty field. */
+/* One row of summary.csv; NaN (and -1 for the registry columns) is written as an empty field. */
 struct sweep_row {
     const char *workload, *kind, *model, *part;
     unsigned tasks, concurrency, runs_ok, runs_total;
     double min_s, median_s, max_s, cv, speedup, ideal_s, efficiency, cpu_s;
     double max_rss_kb, children_sum_rss_kb, ctx_voluntary, ctx_involuntary, server_cpu_s;
     double per_task_us;
+    /* Appended columns (the data contract): the cell's params key, then the registry's facts
+     * about its model and workload, for charts that group and colour by data. */
+    const char *params;
+    int model_order;        /* -1: model not in this binary's registry */
+    long model_rgb;         /* 0xRRGGBB as a decimal integer; -1: unknown */
+    int serial;             /* 1 the serial reference, 0 not, -1 unknown */
+    int parallel;           /* model_parallelism at the cell's concurrency; -1 unknown */
+    int kind_order;         /* -1: workload not in the registry */
+    const char *kind_label;
+    int workload_order;
+    const char *workload_label;
 };
 
 /* The header line of summary.csv (no newline). */
 extern const char sweep_summary_header[];
+/* The header line of runs.csv (no newline). */
+extern const char sweep_runs_header[];
 
-/* ceil(N / concurrency) x D for the sleep and http workloads (D from --sleep-ms in the cell's
- * args, else `default_sleep_ms`), NaN for the others. */
-double sweep_ideal_s(const struct sweep_cell *c, double default_sleep_ms);
-/* single's median / this median; NaN when either is unknown or not positive. */
-double sweep_speedup(double single_median_s, double median_s);
+/* serial's median / this median; NaN when either is unknown or not positive. */
+double sweep_speedup(double serial_median_s, double median_s);
 /* ideal / median; NaN when either is unknown or the median is not positive. */
 double sweep_efficiency(double ideal_s, double median_s);
 
 /* One row per cell from the measured runs (warm-ups and interrupted runs left out; only SR_OK
- * runs enter the statistics, the others count in runs_total). Speed-up compares with single's
- * median for the same workload, N and workload arguments, in the same part when there is one,
- * else in any part. default_sleep_ms: D for cells that do not give --sleep-ms. rows has ncells
- * slots. Returns 0 or -ENOMEM. */
+ * runs enter the statistics, the others count in runs_total). The serial reference is the
+ * registry's model with the `serial` flag. Speed-up compares with the serial reference's
+ * median for the same workload, N and workload params (catalog_params of the workload's own
+ * options), in the same part when there is one, else in any part. ideal_s is catalog_ideal_s
+ * with `cores` and t1 = the serial reference's median / N for the same workload and workload
+ * params (its headline cell first, then the same part, then any). runs[k].cell is a
+ * cells[].id. rows has ncells slots. Returns 0 or -ENOMEM. */
 int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct sweep_run *runs,
-                    size_t nruns, double default_sleep_ms, struct sweep_row *rows);
+                    size_t nruns, unsigned cores, struct sweep_row *rows);
 
 /* Write the header and one line per row. */
 void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n);
 /* A number as a plain decimal with at most `decimals` digits after the point, trailing zeros
  * dropped; nothing for NaN. */
 void sweep_csv_number(FILE *f, double v, int decimals);
+/* A text field: quoted (RFC 4180) only when it holds a comma, quote or line break; nothing for
+ * NULL. */
+void sweep_csv_text(FILE *f, const char *s);
 
 /* ---- metadata (metadata.c) ---- */
 
@@ -165,11 +182,30 @@ struct sweep_meta {
     const struct sweep_plan *plan;
     bool hyperfine_ran;
     const char *hyperfine_note;
+    const char *const *files;   /* the files of the folder written whole before metadata.json */
+    unsigned nfiles;
+    bool rebuilt;           /* written by sweep_rebuild from the journal, not by the sweep */
+    unsigned resumed;       /* how many times `sweep --resume` continued this sweep */
 };
 
 /* Write metadata.json (machine, compiler and flags, library and tool versions, git revision,
  * the sweep's parameters) atomically to path. Starts no process. Returns 0 or -errno. */
 int sweep_write_metadata(const char *path, const struct sweep_meta *m);
+
+/* "SIGINT", "SIGTERM", "SIGHUP", or "signal N" (static buffer); NULL for 0. */
+const char *sweep_signal_name(int sig);
+
+/* ---- the journal (sweep_journal.c, sweep_output.c) ---- */
+
+/* Rebuild the results of an interrupted sweep (stopped by a signal, SIGKILL, a crash, a full
+ * disk or power loss) in dir from its journal runs.jsonl and its plan.json (when present, cells
+ * with no run yet get their row too; without it the journal's lines name the cells):
+ * summary.csv, runs.csv, timeline.csv, models.csv, workloads.csv, a PARTIAL marker and
+ * metadata.json marked partial and rebuilt_from_journal. A cut last line (and any line that is
+ * not a run) is left out with a warning on stderr; the journal itself is not changed. Returns
+ * 0, or a negative errno with a message in err (-ENOENT: no runs.jsonl; -EINVAL: plan.json is
+ * not a plan, or a line names a cell plan.json lacks; another: a file could not be written). */
+int sweep_rebuild(const char *dir, char *err, size_t errlen);
 
 /* ---- small things (sweep.c) ---- */
 

@@ -4,14 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/catalog.h"
 #include "harness/stats.h"
 #include "harness/sweep.h"
+#include "models/model.h"
 #include "runtime/json.h"
+#include "workloads/workload.h"
 
 const char sweep_summary_header[] =
     "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
     "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
-    "ctx_involuntary,server_cpu_s,per_task_us";
+    "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
+    "kind_order,kind_label,workload_order,workload_label";
+
+const char sweep_runs_header[] = "workload,model,part,tasks,concurrency,run,wall_s,ok,params";
 
 const char *sweep_status_name(int status)
 {
@@ -37,7 +43,7 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         json_free(v);
         v = NULL;
     }
-    bool verified = false, interrupted = false;
+    bool verified = false;
     double errors = NAN;
     if (v) {
         r->wall_s = num(v, "wall_s");
@@ -54,8 +60,6 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         }
         const struct json_value *b = json_get(v, "verified");
         verified = b && b->type == JSON_BOOL && b->boolean;
-        b = json_get(v, "interrupted");
-        interrupted = b && b->type == JSON_BOOL && b->boolean;
         errors = num(v, "errors");
     }
 
@@ -73,32 +77,16 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         r->status = r->exit_code > 128 ? SR_CRASHED : SR_ERROR;
         break;
     }
-    (void)interrupted;
     bool ok = v != NULL;
     json_free(v);
     return ok;
 }
 
-double sweep_ideal_s(const struct sweep_cell *c, double default_sleep_ms)
+double sweep_speedup(double serial_median_s, double median_s)
 {
-    char buf[32];
-    if (strcmp(c->workload, "sleep") != 0 && strcmp(c->workload, "http") != 0)
+    if (!(serial_median_s > 0) || !(median_s > 0))
         return NAN;
-    if (c->concurrency == 0)
-        return NAN;
-    const char *v = sweep_cell_arg(c, "sleep-ms", buf, sizeof buf);
-    double d = v ? strtod(v, NULL) : default_sleep_ms;
-    if (!(d >= 0))
-        return NAN;
-    unsigned waves = (c->tasks + c->concurrency - 1) / c->concurrency;
-    return (double)waves * d / 1000.0;
-}
-
-double sweep_speedup(double single_median_s, double median_s)
-{
-    if (!(single_median_s > 0) || !(median_s > 0))
-        return NAN;
-    return single_median_s / median_s;
+    return serial_median_s / median_s;
 }
 
 double sweep_efficiency(double ideal_s, double median_s)
@@ -120,14 +108,67 @@ static double median_of(const struct sweep_run *const *ok, size_t n, size_t off,
     return m ? stats_median(buf, m) : NAN;
 }
 
+/* The registry's facts about a cell's model and workload (-1 / NULL when not registered). */
+static void registry_columns(const struct sweep_cell *cell, struct sweep_row *row)
+{
+    const struct workload *w = workload_find(cell->workload);
+    const struct model *m = model_find(cell->model);
+    row->kind = w ? w->kind->name : NULL;
+    row->kind_order = w ? (int)w->kind->order : -1;
+    row->kind_label = w ? w->kind->label : NULL;
+    row->workload_order = w ? (int)w->order : -1;
+    row->workload_label = w ? w->label : NULL;
+    row->model_order = m ? (int)m->order : -1;
+    row->model_rgb = m ? (long)catalog_rgb(m->color) : -1;
+    row->serial = m ? m->serial : -1;
+    row->parallel = m && w ? (int)model_parallelism(m, w, cell->concurrency) : -1;
+}
+
+/* The cell's workload params: its params key without the model's options, so a cell compares
+ * with the serial reference run with the same workload options. */
+static void workload_params(const struct sweep_cell *c, char *buf, size_t len)
+{
+    catalog_params(workload_find(c->workload), NULL, c->args, buf, len);
+}
+
+static bool is_serial(const struct sweep_cell *c)
+{
+    const struct model *m = model_find(c->model);
+    return m && m->serial;
+}
+
+/* The serial reference's row for cell c: same workload, workload params and (when `tasks`)
+ * N, with a median; the cell of part `part1` first, then of `part2`, then of any part. */
+static size_t serial_ref(const struct sweep_cell *cells, size_t ncells,
+                         const struct sweep_row *rows, const char (*wparams)[160], size_t c,
+                         bool tasks, int part1, int part2)
+{
+    size_t best = SIZE_MAX;
+    int best_rank = 3;
+    for (size_t s = 0; s < ncells; s++) {
+        if (!is_serial(&cells[s]) || strcmp(cells[s].workload, cells[c].workload) != 0 ||
+            (tasks && cells[s].tasks != cells[c].tasks) || strcmp(wparams[s], wparams[c]) != 0 ||
+            isnan(rows[s].median_s) || cells[s].tasks == 0)
+            continue;
+        int rank = cells[s].part == part1 ? 0 : cells[s].part == part2 ? 1 : 2;
+        if (rank < best_rank) {
+            best_rank = rank;
+            best = s;
+        }
+    }
+    return best;
+}
+
 int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct sweep_run *runs,
-                    size_t nruns, double default_sleep_ms, struct sweep_row *rows)
+                    size_t nruns, unsigned cores, struct sweep_row *rows)
 {
     const struct sweep_run **ok = malloc((nruns ? nruns : 1) * sizeof *ok);
     double *buf = malloc((nruns ? nruns : 1) * sizeof *buf);
-    if (!ok || !buf) {
+    char (*wparams)[160] = malloc((ncells ? ncells : 1) * sizeof *wparams);
+    if (!ok || !buf || !wparams) {
         free(ok);
         free(buf);
+        free(wparams);
         return -ENOMEM;
     }
     for (size_t c = 0; c < ncells; c++) {
@@ -137,12 +178,14 @@ int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct 
         unsigned total = 0;
 
         memset(row, 0, sizeof *row);
+        workload_params(cell, wparams[c], sizeof wparams[c]);
         row->workload = cell->workload;
-        row->kind = cell->io ? "io" : "cpu";
         row->model = cell->model;
         row->part = sweep_part_name(cell->part);
         row->tasks = cell->tasks;
         row->concurrency = cell->concurrency;
+        row->params = cell->params;
+        registry_columns(cell, row);
         for (size_t k = 0; k < nruns; k++) {
             const struct sweep_run *r = &runs[k];
             if (r->cell != cell->id || r->run == 0 || r->status == SR_INTERRUPTED)
@@ -167,30 +210,26 @@ int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct 
         row->ctx_involuntary =
             median_of(ok, nok, offsetof(struct sweep_run, ctx_involuntary), buf);
         row->server_cpu_s = median_of(ok, nok, offsetof(struct sweep_run, server_cpu_s), buf);
-        row->ideal_s = sweep_ideal_s(cell, default_sleep_ms);
-        row->efficiency = sweep_efficiency(row->ideal_s, row->median_s);
         row->per_task_us = nok && cell->tasks ? row->median_s * 1e6 / cell->tasks : NAN;
     }
 
-    /* Speed-up over single: same workload, N and arguments; the same part first. */
     for (size_t c = 0; c < ncells; c++) {
-        const struct sweep_row *same = NULL, *any = NULL;
-        for (size_t s = 0; s < ncells; s++) {
-            if (strcmp(cells[s].model, "single") != 0 ||
-                strcmp(cells[s].workload, cells[c].workload) != 0 ||
-                cells[s].tasks != cells[c].tasks || strcmp(cells[s].args, cells[c].args) != 0 ||
-                isnan(rows[s].median_s))
-                continue;
-            if (cells[s].part == cells[c].part && !same)
-                same = &rows[s];
-            if (!any)
-                any = &rows[s];
-        }
-        const struct sweep_row *base = same ? same : any;
-        rows[c].speedup = base ? sweep_speedup(base->median_s, rows[c].median_s) : NAN;
+        /* Speed-up over the serial reference: same workload, N and workload params; the same
+         * part first. */
+        size_t s = serial_ref(cells, ncells, rows, wparams, c, true, cells[c].part, -1);
+        rows[c].speedup = s != SIZE_MAX ? sweep_speedup(rows[s].median_s, rows[c].median_s)
+                                        : NAN;
+        /* The ideal: t1 from the serial reference's headline (any N), else the same part. */
+        s = serial_ref(cells, ncells, rows, wparams, c, false, SWEEP_HEADLINE, cells[c].part);
+        double t1 = s != SIZE_MAX ? rows[s].median_s / cells[s].tasks : NAN;
+        rows[c].ideal_s = catalog_ideal_s(workload_find(cells[c].workload),
+                                          model_find(cells[c].model), cells[c].args,
+                                          cells[c].tasks, cells[c].concurrency, cores, t1);
+        rows[c].efficiency = sweep_efficiency(rows[c].ideal_s, rows[c].median_s);
     }
     free(ok);
     free(buf);
+    free(wparams);
     return 0;
 }
 
@@ -216,7 +255,7 @@ void sweep_csv_number(FILE *f, double v, int decimals)
 }
 
 /* A text field: quoted (RFC 4180) only when it holds a comma, quote or line break. */
-static void csv_text(FILE *f, const char *s)
+void sweep_csv_text(FILE *f, const char *s)
 {
     if (!s)
         return;
@@ -238,13 +277,13 @@ void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n)
     fprintf(f, "%s\n", sweep_summary_header);
     for (size_t k = 0; k < n; k++) {
         const struct sweep_row *r = &rows[k];
-        csv_text(f, r->workload);
+        sweep_csv_text(f, r->workload);
         fputc(',', f);
-        csv_text(f, r->kind);
+        sweep_csv_text(f, r->kind);
         fputc(',', f);
-        csv_text(f, r->model);
+        sweep_csv_text(f, r->model);
         fputc(',', f);
-        csv_text(f, r->part);
+        sweep_csv_text(f, r->part);
         fprintf(f, ",%u,%u,%u,%u,", r->tasks, r->concurrency, r->runs_ok, r->runs_total);
         const double secs[] = { r->min_s, r->median_s, r->max_s };
         for (int i = 0; i < 3; i++) {
@@ -272,6 +311,22 @@ void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n)
         sweep_csv_number(f, r->server_cpu_s, 6);
         fputc(',', f);
         sweep_csv_number(f, r->per_task_us, 3);
+        fputc(',', f);
+        sweep_csv_text(f, r->params);
+        const long ints[] = { r->model_order, r->model_rgb, r->serial, r->parallel,
+                              r->kind_order };
+        for (int i = 0; i < 5; i++)
+            if (ints[i] >= 0)
+                fprintf(f, ",%ld", ints[i]);
+            else
+                fputc(',', f);
+        fputc(',', f);
+        sweep_csv_text(f, r->kind_label);
+        fputc(',', f);
+        if (r->workload_order >= 0)
+            fprintf(f, "%d", r->workload_order);
+        fputc(',', f);
+        sweep_csv_text(f, r->workload_label);
         fputc('\n', f);
     }
 }

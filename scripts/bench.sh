@@ -13,8 +13,13 @@ esac
 # shellcheck disable=SC2086
 dir=$("$bin" sweep --profile "$profile" ${BENCH_ARGS:-})
 rc=$?
-# 130: interrupted; the partial results are written, but drawing them is not what was asked.
-[ "$rc" -eq 130 ] && exit 130
+# 130: interrupted (SIGINT, SIGTERM, or SIGHUP when the terminal closed); the partial results are
+# written, but drawing them is not what was asked. 3: a write failed (a full disk); the runs
+# journaled so far are kept. Either way `concbench sweep --resume DIR` continues the sweep.
+if [ "$rc" -eq 130 ]; then
+    [ -n "$dir" ] && echo "interrupted; continue with: $bin sweep --resume $dir" >&2
+    exit 130
+fi
 [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && exit "$rc"
 make=${MAKE:-make}
 echo "results: $dir"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/catalog.h"
 #include "harness/stats.h"
 #include "harness/sweep.h"
 #include "tests/helpers.h"
@@ -90,23 +91,30 @@ static struct sweep_cell cell(unsigned id, int part, const char *w, const char *
     return c;
 }
 
+/* The one ideal rule (catalog_ideal_s) on a cell, t1 unknown. */
+static double ideal(const struct sweep_cell *c)
+{
+    return catalog_ideal_s(workload_find(c->workload), model_find(c->model), c->args, c->tasks,
+                           c->concurrency, 2, NAN);
+}
+
 static void test_ideal(void **state)
 {
     (void)state;
     struct sweep_cell c = cell(0, SWEEP_HEADLINE, "sleep", "threads", 16, 4, "--sleep-ms 50");
-    NEAR(sweep_ideal_s(&c, 100), 0.2);              /* 4 waves of 50 ms */
+    NEAR(ideal(&c), 0.2);              /* 4 waves of 50 ms */
     c.tasks = 17;
-    NEAR(sweep_ideal_s(&c, 100), 0.25);             /* ceil(17 / 4) = 5 */
+    NEAR(ideal(&c), 0.25);             /* ceil(17 / 4) = 5 */
     c.concurrency = 1;
-    NEAR(sweep_ideal_s(&c, 100), 17 * 0.05);
+    NEAR(ideal(&c), 17 * 0.05);
     c = cell(0, SWEEP_HEADLINE, "http", "async", 1000, 1000, "--sleep-ms 50");
-    NEAR(sweep_ideal_s(&c, 100), 0.05);
+    NEAR(ideal(&c), 0.05);
     c = cell(0, SWEEP_HEADLINE, "sleep", "async", 8, 8, "");
-    NEAR(sweep_ideal_s(&c, 100), 0.1);              /* the default D */
+    NEAR(ideal(&c), 0.1);              /* the default D */
     c = cell(0, SWEEP_HEADLINE, "count", "threads", 8, 2, "--count 1000");
-    assert_true(isnan(sweep_ideal_s(&c, 100)));
+    assert_true(isnan(ideal(&c)));
     c = cell(0, SWEEP_HEADLINE, "thumbnail", "threads", 8, 2, "");
-    assert_true(isnan(sweep_ideal_s(&c, 100)));
+    assert_true(isnan(ideal(&c)));
 }
 
 static struct sweep_run run(unsigned cell_id, unsigned k, int status, double wall, double cpu)

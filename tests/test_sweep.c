@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include "harness/atomic_file.h"
+#include "harness/catalog.h"
 #include "harness/cli.h"
 #include "harness/sweep.h"
+#include "models/model.h"
 #include "runtime/clock.h"
 #include "tests/helpers.h"
+#include "workloads/workload.h"
 
 /* ---- helpers ---- */
 
@@ -169,6 +172,32 @@ static void assert_no_temp_files(const char *dir)
     closedir(d);
 }
 
+/* The index of column `name` in a CSV header line (readers find columns by name), or fail. */
+static int col(const char *header, const char *name)
+{
+    char *f[64];
+    int n = csv_split(header, f, 64), at = -1;
+    for (int k = 0; k < n; k++)
+        if (strcmp(f[k], name) == 0)
+            at = k;
+    free_fields(f, n);
+    if (at < 0)
+        fail_msg("no column %s in %s", name, header);
+    return at;
+}
+
+static bool serial_model(const char *model)
+{
+    const struct model *m = model_find(model);
+    return m && m->serial;
+}
+
+static bool waiting_workload(const char *workload)
+{
+    const struct workload *w = workload_find(workload);
+    return w && w->kind->waits;
+}
+
 /* ---- writers ---- */
 
 static void test_summary_csv_roundtrip(void **state)
@@ -183,6 +212,9 @@ static void test_summary_csv_roundtrip(void **state)
         .speedup = 15.9876, .ideal_s = 0.05, .efficiency = 0.98765, .cpu_s = 0.0021,
         .max_rss_kb = 2048, .children_sum_rss_kb = 0, .ctx_voluntary = 33.5,
         .ctx_involuntary = 2, .server_cpu_s = NAN, .per_task_us = 3164.0625,
+        .params = "sleep-ms=50", .model_order = 3, .model_rgb = 0x2ca02c, .serial = 0,
+        .parallel = 16, .kind_order = 0, .kind_label = "I/O-bound", .workload_order = 1,
+        .workload_label = "waits, \"then\" answers",
     };
     rows[1] = (struct sweep_row){
         .workload = "odd,name \"quoted\"", .kind = "cpu", .model = "async", .part = "tasks",
@@ -191,6 +223,8 @@ static void test_summary_csv_roundtrip(void **state)
         .ideal_s = NAN, .efficiency = NAN, .cpu_s = NAN, .max_rss_kb = NAN,
         .children_sum_rss_kb = NAN, .ctx_voluntary = NAN, .ctx_involuntary = NAN,
         .server_cpu_s = NAN, .per_task_us = NAN,
+        .params = NULL, .model_order = -1, .model_rgb = -1, .serial = -1, .parallel = -1,
+        .kind_order = -1, .kind_label = NULL, .workload_order = -1, .workload_label = NULL,
     };
     char *buf = NULL;
     size_t len = 0, nl;
@@ -202,11 +236,12 @@ static void test_summary_csv_roundtrip(void **state)
     assert_string_equal(lines[0],
         "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
         "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
-        "ctx_involuntary,server_cpu_s,per_task_us");
+        "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
+        "kind_order,kind_label,workload_order,workload_label");
 
     char *fl[40];
     int n = csv_split(lines[1], fl, 40);
-    assert_int_equal(n, 22);
+    assert_int_equal(n, 31);
     assert_string_equal(fl[0], "sleep");
     assert_string_equal(fl[1], "io");
     assert_string_equal(fl[2], "thread-pool");
@@ -223,14 +258,24 @@ static void test_summary_csv_roundtrip(void **state)
     }
     assert_string_equal(fl[20], "");                /* server_cpu_s unknown */
     assert_true(fabs(strtod(fl[21], NULL) - 3164.0625) < 1e-3);
+    /* The appended columns, found by name. */
+    assert_string_equal(fl[col(lines[0], "params")], "sleep-ms=50");
+    assert_string_equal(fl[col(lines[0], "model_order")], "3");
+    assert_int_equal(atol(fl[col(lines[0], "model_rgb")]), 0x2ca02c);
+    assert_string_equal(fl[col(lines[0], "serial")], "0");
+    assert_string_equal(fl[col(lines[0], "parallel")], "16");
+    assert_string_equal(fl[col(lines[0], "kind_order")], "0");
+    assert_string_equal(fl[col(lines[0], "kind_label")], "I/O-bound");
+    assert_string_equal(fl[col(lines[0], "workload_order")], "1");
+    assert_string_equal(fl[col(lines[0], "workload_label")], "waits, \"then\" answers");
     free_fields(fl, n);
 
     n = csv_split(lines[2], fl, 40);
-    assert_int_equal(n, 22);
+    assert_int_equal(n, 31);
     assert_string_equal(fl[0], "odd,name \"quoted\"");
     assert_string_equal(fl[7], "3");
-    for (int k = 8; k < 22; k++)
-        assert_string_equal(fl[k], "");
+    for (int k = 8; k < 31; k++)
+        assert_string_equal(fl[k], "");         /* unknown: empty, never 0 or -1 */
     free_fields(fl, n);
     free(lines);
     free(buf);
@@ -381,18 +426,32 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
     char **lines = lines_of(text, &nl);
     assert_int_equal(nl, plan->ncells + 1);
     assert_string_equal(lines[0], sweep_summary_header);
+    const char *h = lines[0];
     unsigned partial_rows = 0;
     for (size_t k = 0; k < plan->ncells; k++) {
         const struct sweep_cell *c = &plan->cells[k];
-        char *f[40];
+        const struct workload *w = workload_find(c->workload);
+        const struct model *m = model_find(c->model);
+        char *f[40], params[160];
         int n = csv_split(lines[k + 1], f, 40);
-        assert_int_equal(n, 22);
+        assert_int_equal(n, 31);
         assert_string_equal(f[0], c->workload);
-        assert_string_equal(f[1], c->io ? "io" : "cpu");
+        assert_string_equal(f[1], w->kind->name);
         assert_string_equal(f[2], c->model);
         assert_string_equal(f[3], sweep_part_name(c->part));
         assert_int_equal(atoi(f[4]), c->tasks);
         assert_int_equal(atoi(f[5]), c->concurrency);
+        /* The data contract's columns, from the registries. */
+        catalog_params(w, m, c->args, params, sizeof params);
+        assert_string_equal(f[col(h, "params")], params);
+        assert_int_equal(atoi(f[col(h, "model_order")]), m->order);
+        assert_int_equal(atol(f[col(h, "model_rgb")]), catalog_rgb(m->color));
+        assert_int_equal(atoi(f[col(h, "serial")]), m->serial);
+        assert_int_equal(atoi(f[col(h, "parallel")]), model_parallelism(m, w, c->concurrency));
+        assert_int_equal(atoi(f[col(h, "kind_order")]), w->kind->order);
+        assert_string_equal(f[col(h, "kind_label")], w->kind->label);
+        assert_int_equal(atoi(f[col(h, "workload_order")]), w->order);
+        assert_string_equal(f[col(h, "workload_label")], w->label ? w->label : "");
         unsigned ok = (unsigned)atoi(f[6]), total = (unsigned)atoi(f[7]);
         assert_true(ok <= total && total <= runs);
         if (complete) {
@@ -401,27 +460,52 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
                          c->tasks, ok, runs);
             double min = atof(f[8]), med = atof(f[9]), max = atof(f[10]);
             assert_true(min > 0 && min <= med && med <= max && max < 10);
-            bool has_single = false;
+            bool has_serial = false;
             for (size_t j = 0; j < plan->ncells; j++)
-                has_single |= strcmp(plan->cells[j].model, "single") == 0 &&
+                has_serial |= serial_model(plan->cells[j].model) &&
                               strcmp(plan->cells[j].workload, c->workload) == 0 &&
                               plan->cells[j].tasks == c->tasks &&
                               strcmp(plan->cells[j].args, c->args) == 0;
-            if (strcmp(c->model, "single") == 0)
+            if (serial_model(c->model))
                 assert_string_equal(f[12], "1");
-            else if (has_single)
+            else if (has_serial)
                 assert_true(atof(f[12]) > 0);
             else
-                assert_string_equal(f[12], "");         /* no single to compare with */
-            if (strcmp(c->workload, "sleep") == 0) {
-                /* 1 ms sleeps: the ideal is whole milliseconds, the efficiency at most ~1. */
+                assert_string_equal(f[12], "");         /* no serial cell to compare with */
+            if (waiting_workload(c->workload)) {
+                /* 1 ms waits: the ideal is whole milliseconds, the efficiency at most ~1. */
                 double ideal = atof(f[13]);
                 assert_true(ideal >= 0.001);
                 assert_true(fabs(ideal * 1000 - round(ideal * 1000)) < 1e-6);
                 assert_true(atof(f[14]) > 0 && atof(f[14]) < 1.2);
             } else {
-                assert_string_equal(f[13], "");
-                assert_string_equal(f[14], "");
+                /* CPU-bound: the ideal from t1, the serial reference's median per task for
+                 * the same workload and params (its headline first, else its own part). */
+                double t1 = NAN;
+                for (int pass = 0; pass < 3 && isnan(t1); pass++)
+                    for (size_t j = 0; j < plan->ncells && isnan(t1); j++) {
+                        const struct sweep_cell *r = &plan->cells[j];
+                        char *g[40];
+                        if (!serial_model(r->model) || strcmp(r->workload, c->workload) != 0 ||
+                            strcmp(r->args, c->args) != 0 ||
+                            (pass == 0 && r->part != SWEEP_HEADLINE) ||
+                            (pass == 1 && r->part != c->part))
+                            continue;
+                        int gn = csv_split(lines[j + 1], g, 40);
+                        t1 = atof(g[9]) / r->tasks;
+                        free_fields(g, gn);
+                    }
+                double want = catalog_ideal_s(w, m, c->args, c->tasks, c->concurrency,
+                                              plan->cores, t1);
+                if (isnan(want)) {
+                    assert_string_equal(f[13], "");
+                    assert_string_equal(f[14], "");
+                } else {
+                    if (fabs(atof(f[13]) - want) > 1e-6 * (1 + want))
+                        fail_msg("%s x %s: ideal %s, expected %g", c->workload, c->model, f[13],
+                                 want);
+                    assert_true(atof(f[14]) > 0);
+                }
             }
             assert_true(atof(f[16]) > 0);       /* max_rss_kb */
             assert_true(fabs(atof(f[21]) - med * 1e6 / c->tasks) < 0.01);
@@ -453,6 +537,13 @@ static size_t check_jsonl(const char *dir, uint64_t seed, unsigned *ok, unsigned
         assert_true(argv && argv->type == JSON_ARRAY && argv->n >= 8);
         assert_string_equal(argv->items[1].string, "run");
         assert_string_equal(argv->items[argv->n - 1].string, "--json");
+        /* Enough to rebuild the cell from the line alone. */
+        assert_non_null(jstr(v, "part"));
+        assert_non_null(jstr(v, "args"));
+        assert_non_null(jstr(v, "params"));
+        assert_non_null(jstr(v, "name"));
+        assert_true(jnum(v, "jobs") >= 0 && jnum(v, "concurrency") >= 1);
+        assert_true(jnum(v, "run") >= 0);
         const char *st = jstr(v, "status");
         const struct json_value *rec = json_get(v, "record");
         assert_non_null(rec);
@@ -463,6 +554,7 @@ static size_t check_jsonl(const char *dir, uint64_t seed, unsigned *ok, unsigned
             assert_string_equal(jstr(rec, "model"), jstr(v, "model"));
             assert_true(jnum(rec, "tasks") == jnum(v, "tasks"));
             assert_true(jbool(rec, "verified"));
+            assert_true(jnum(v, "wall_s") == jnum(rec, "wall_s"));
         } else if (strcmp(st, "interrupted") == 0) {
             (*interrupted)++;
         }
@@ -527,12 +619,12 @@ static void test_sweep_test_profile(void **state)
     char *text = slurp_in(dir, "runs.csv");
     size_t nl;
     char **lines = lines_of(text, &nl);
-    assert_string_equal(lines[0], "workload,model,part,tasks,concurrency,run,wall_s,ok");
+    assert_string_equal(lines[0], "workload,model,part,tasks,concurrency,run,wall_s,ok,params");
     assert_int_equal(nl - 1, plan.ncells * 2);
     for (size_t k = 1; k < nl; k++) {
         char *f[10];
         int c = csv_split(lines[k], f, 10);
-        assert_int_equal(c, 8);
+        assert_int_equal(c, 9);
         assert_true(atoi(f[5]) == 1 || atoi(f[5]) == 2);
         assert_string_equal(f[7], "1");
         assert_true(atof(f[6]) > 0);
@@ -656,7 +748,7 @@ static void test_sweep_faults(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *f[40];
         int n = csv_split(lines[k], f, 40);
-        assert_int_equal(n, 22);
+        assert_int_equal(n, 31);
         assert_string_equal(f[7], "1");
         with_median += f[9][0] != '\0';
         assert_string_equal(f[6], f[9][0] ? "1" : "0");
@@ -754,7 +846,7 @@ static void interrupt_sweep(int sig)
     latest_dir(out, dir, sizeof dir);
     struct json_value *m = parse_file(dir, "metadata.json");
     assert_true(jbool(m, "partial"));
-    assert_string_equal(jstr(m, "interrupted_by"), sig == SIGINT ? "SIGINT" : "SIGTERM");
+    assert_string_equal(jstr(m, "interrupted_by"), sweep_signal_name(sig));
     unsigned done = (unsigned)jnum(m, "runs_ok");
     assert_true(done > 0 && done < plan.ncells * 40);
     assert_true(jnum(m, "runs_not_ok") == 0);
@@ -790,6 +882,13 @@ static void test_sweep_sigterm(void **state)
 {
     (void)state;
     interrupt_sweep(SIGTERM);
+}
+
+/* Closing the terminal of `make bench`: the same as Ctrl-C, not a loss. */
+static void test_sweep_sighup(void **state)
+{
+    (void)state;
+    interrupt_sweep(SIGHUP);
 }
 
 /* Every file of a run folder reads back: .json parses, each .jsonl line parses, each .csv row
@@ -853,7 +952,7 @@ static void check_every_file(const char *dir)
     closedir(d);
 }
 
-/* SIGINT and SIGTERM at moments drawn from a few seeds, from the sweep's first instant (during
+/* SIGINT, SIGTERM and SIGHUP at moments drawn from a few seeds, from the sweep's first instant (during
  * calibration, before any folder exists) to well into its runs: exit 130, no process left, and
  * when a run folder was made, every file in it whole, the summary marked partial and
  * `concbench report` (what make plots runs) drawing from it. */
@@ -867,7 +966,8 @@ static void test_sweep_interrupt_random(void **state)
         x ^= x >> 15;
         x *= 2246822519u;
         x ^= x >> 13;
-        int sig = s % 2 ? SIGTERM : SIGINT;
+        const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        int sig = sigs[s % 3];
         double delay = (double)(x % 3000) / 1000.0;   /* 0 to 3 s after the start */
         make_tmpdir(out, sizeof out);
         make_tmpdir(logs, sizeof logs);
@@ -879,11 +979,11 @@ static void test_sweep_interrupt_random(void **state)
         int code = wait_for(pid, 15);
         snprintf(path, sizeof path, "%s/stderr", logs);
         char *log = slurp(path, NULL);
-        print_message("seed %u: %s after %.3f s: exit %d\n", seeds[s],
-                      sig == SIGINT ? "SIGINT" : "SIGTERM", delay, code);
+        print_message("seed %u: %s after %.3f s: exit %d\n", seeds[s], sweep_signal_name(sig),
+                      delay, code);
         if (code != 130)
             fail_msg("seed %u: sweep exited %d after %s at %.3f s: %s", seeds[s], code,
-                     sig == SIGINT ? "SIGINT" : "SIGTERM", delay, log);
+                     sweep_signal_name(sig), delay, log);
         free(log);
         assert_int_equal(cb_count_children(), 0);
 
@@ -904,8 +1004,7 @@ static void test_sweep_interrupt_random(void **state)
             check_every_file(dir);
             struct json_value *m = parse_file(dir, "metadata.json");
             assert_true(jbool(m, "partial"));
-            assert_string_equal(jstr(m, "interrupted_by"),
-                                sig == SIGINT ? "SIGINT" : "SIGTERM");
+            assert_string_equal(jstr(m, "interrupted_by"), sweep_signal_name(sig));
             json_free(m);
             char *partial = slurp_in(dir, "PARTIAL");
             assert_non_null(strstr(partial, "interrupted"));
@@ -924,6 +1023,451 @@ static void test_sweep_interrupt_random(void **state)
         rm_rf(out);
         rm_rf(logs);
     }
+}
+
+/* ---- durability: kill -9, resume, a full disk, a bad --out ---- */
+
+/* The run folder a sweep is writing in out (the one entry named by its stamp), into buf;
+ * false while there is none. */
+static bool find_run_dir(const char *out, char *buf, size_t len)
+{
+    DIR *d = opendir(out);
+    struct dirent *e;
+    bool found = false;
+    if (!d)
+        return false;
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && !found) {
+            snprintf(buf, len, "%s/%s", out, e->d_name);
+            found = true;
+        }
+    closedir(d);
+    return found;
+}
+
+static size_t count_lines(const char *path)
+{
+    size_t len, n = 0;
+    char *t = slurp(path, &len);
+    for (size_t k = 0; t && k < len; k++)
+        n += t[k] == '\n';
+    free(t);
+    return n;
+}
+
+/* Start a sweep of the test profile in the background and SIGKILL it once its journal holds
+ * `lines` lines; its run folder into dir. Orphaned runs are reaped. */
+static void sweep_then_kill9(const char *out, const char *logs, const char *runs,
+                             const char *seed, size_t lines, char *dir, size_t len)
+{
+    char *argv[] = { (char *)cb_path(), "sweep", "--profile", "test", "--runs", (char *)runs,
+                     "--out", (char *)out, "--seed", (char *)seed, "--no-hyperfine", NULL };
+    char journal[4200];
+    pid_t pid = start_bg(argv, logs);
+    double until = clock_now() + 60;
+    for (;;) {
+        if (clock_now() > until) {
+            kill(pid, SIGKILL);
+            fail_msg("the sweep journaled fewer than %zu runs in 60 s", lines);
+        }
+        if (find_run_dir(out, dir, len)) {
+            snprintf(journal, sizeof journal, "%s/runs.jsonl", dir);
+            if (count_lines(journal) >= lines)
+                break;
+        }
+        usleep(5000);
+    }
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(wait_for(pid, 10), 128 + SIGKILL);
+    /* The run it was in goes on as an orphan of ours (we are its subreaper) and ends. */
+    double reap_until = clock_now() + 20;
+    while (clock_now() < reap_until) {
+        pid_t r = waitpid(-1, NULL, WNOHANG);
+        if (r < 0 && errno == ECHILD)
+            break;
+        if (r <= 0)
+            usleep(10000);
+    }
+    assert_int_equal(cb_count_children(), 0);
+}
+
+/* Every file metadata.json lists is in dir. */
+static void check_listed_files(const char *dir)
+{
+    struct json_value *m = parse_file(dir, "metadata.json");
+    const struct json_value *files = json_get(m, "files");
+    assert_true(files && files->type == JSON_ARRAY && files->n >= 4);
+    for (size_t k = 0; k < files->n; k++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, files->items[k].string);
+        if (access(path, F_OK) != 0)
+            fail_msg("metadata.json lists %s, which is not there", files->items[k].string);
+    }
+    json_free(m);
+}
+
+/* The measured runs in a journal: how many lines, how many measured non-interrupted runs and
+ * how many of those ok. */
+static void journal_counts(const char *dir, size_t *lines, unsigned *measured, unsigned *ok)
+{
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    *lines = nl;
+    *measured = *ok = 0;
+    for (size_t k = 0; k < nl; k++) {
+        char err[128];
+        struct json_value *v = json_parse(l[k], strlen(l[k]), err, sizeof err);
+        if (!v)
+            fail_msg("runs.jsonl line %zu: %s", k + 1, err);
+        if (jnum(v, "run") > 0 && strcmp(jstr(v, "status"), "interrupted") != 0) {
+            (*measured)++;
+            *ok += strcmp(jstr(v, "status"), "ok") == 0;
+        }
+        json_free(v);
+    }
+    free(l);
+    free(text);
+}
+
+/* Call sweep_rebuild with stderr into a file; returns its result, stderr's text in *log. */
+static int rebuild_capturing(const char *dir, const char *logs, char **log, char *err,
+                             size_t errlen)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/rebuild.err", logs);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    int rc = sweep_rebuild(dir, err, errlen);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    *log = slurp(path, NULL);
+    return rc;
+}
+
+/* kill -9 mid-sweep: whole lines survive, a cut last line is left out with a warning, and
+ * sweep_rebuild makes summary.csv (and the rest) from the runs journaled so far. */
+static void test_sweep_kill9_rebuild(void **state)
+{
+    (void)state;
+    char out[64], logs[64], dir[4096], path[4200], err[256];
+    struct sweep_plan plan;
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    assert_int_equal(sweep_plan_build("test", 40, cli_online_cpus(), &plan, err, sizeof err),
+                     0);
+    sweep_then_kill9(out, logs, "40", "11", 12, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_int_equal(access(path, F_OK), -1);           /* the sweep never got to its end */
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    assert_int_equal(access(path, F_OK), 0);            /* written before the first run */
+
+    size_t lines;
+    unsigned measured, ok;
+    journal_counts(dir, &lines, &measured, &ok);
+    assert_true(lines >= 12 && measured > 0 && measured < plan.ncells * 40);
+    check_every_file(dir);                      /* a whole line per run, even after kill -9 */
+    /* What a kill in the middle of a write would leave: half a line. */
+    snprintf(path, sizeof path, "%s/runs.jsonl", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("{\"sweep_schema\":2,\"seed\":11,\"order\":99,\"cell\":0,\"part\":\"head", f);
+    fclose(f);
+
+    char *log = NULL;
+    int rc = rebuild_capturing(dir, logs, &log, err, sizeof err);
+    if (rc != 0)
+        fail_msg("sweep_rebuild: %s", err);
+    assert_non_null(strstr(log, "cut"));                /* the warning */
+    free(log);
+    assert_int_equal(truncate(path, st.st_size), 0);    /* the half line off again */
+    check_summary(dir, &plan, 40, false);
+    /* Every journaled measured run is counted in its cell, and only those. */
+    char *text = slurp_in(dir, "summary.csv");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    unsigned total = 0, total_ok = 0;
+    for (size_t k = 1; k < nl; k++) {
+        char *fl[40];
+        int n = csv_split(l[k], fl, 40);
+        total_ok += (unsigned)atoi(fl[6]);
+        total += (unsigned)atoi(fl[7]);
+        free_fields(fl, n);
+    }
+    assert_int_equal(total, measured);
+    assert_int_equal(total_ok, ok);
+    free(l);
+    free(text);
+    text = slurp_in(dir, "runs.csv");
+    l = lines_of(text, &nl);
+    assert_string_equal(l[0], sweep_runs_header);
+    assert_int_equal(nl - 1, measured);
+    free(l);
+    free(text);
+
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_true(jbool(m, "partial"));
+    assert_true(jbool(m, "rebuilt_from_journal"));
+    assert_true(jnum(m, "seed") == 11);
+    assert_true(jnum(m, "runs_ok") == ok);
+    json_free(m);
+    char *partial = slurp_in(dir, "PARTIAL");
+    assert_non_null(strstr(partial, "runs.jsonl"));
+    free(partial);
+    check_listed_files(dir);
+    check_every_file(dir);
+    assert_no_temp_files(dir);
+    /* The charts and report.md draw from the rebuilt folder. */
+    struct cb_out o;
+    cb_run(&o, "report", dir, NULL);
+    if (o.status != 0)
+        fail_msg("report on the rebuilt folder: exit %d: %s", o.status, o.err);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    cb_out_free(&o);
+    assert_int_equal(cb_count_children(), 0);
+    /* Rebuilding again gives the same summary. */
+    char *before = slurp_in(dir, "summary.csv");
+    assert_int_equal(rebuild_capturing(dir, logs, &log, err, sizeof err), 0);
+    free(log);
+    char *after = slurp_in(dir, "summary.csv");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* Without plan.json the journal's lines alone name the cells. */
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rebuild_capturing(dir, logs, &log, err, sizeof err), 0);
+    free(log);
+    text = slurp_in(dir, "summary.csv");
+    l = lines_of(text, &nl);
+    assert_true(nl >= 2 && nl <= plan.ncells + 1);
+    total = 0;
+    for (size_t k = 1; k < nl; k++) {
+        char *fl[40];
+        int n = csv_split(l[k], fl, 40);
+        assert_int_equal(n, 31);
+        total += (unsigned)atoi(fl[7]);
+        free_fields(fl, n);
+    }
+    assert_int_equal(total, measured);
+    free(l);
+    free(text);
+    /* No journal: an error, nothing written. */
+    assert_int_equal(sweep_rebuild(logs, err, sizeof err), -ENOENT);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
+/* kill -9, then `sweep --resume DIR`: the same seed and order, every run of the plan exactly
+ * once, a complete folder. */
+static void test_sweep_resume(void **state)
+{
+    (void)state;
+    char out[64], logs[64], dir[4096], latest[4096], path[4200], err[256];
+    struct sweep_plan plan;
+    const unsigned runs = 3;
+    const uint64_t seed = 18446744073709551557ULL;     /* beyond a double's exact integers */
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    assert_int_equal(sweep_plan_build("test", runs, cli_online_cpus(), &plan, err, sizeof err),
+                     0);
+    sweep_then_kill9(out, logs, "3", "18446744073709551557", 10, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/runs.jsonl", dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("{\"sweep_schema\":2,\"se", f);         /* a cut last line */
+    fclose(f);
+
+    struct cb_out o;
+    cb_run(&o, "sweep", "--resume", dir, "--seed", "1", NULL);
+    assert_int_equal(o.status, 2);                  /* the folder decides the seed */
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", dir, "--no-hyperfine", NULL);
+    if (o.status != 0)
+        fail_msg("sweep --resume exited %d: %s", o.status, o.err);
+    assert_non_null(strstr(o.err, "resuming"));
+    assert_non_null(strstr(o.err, "cut"));
+    assert_int_equal(cb_count_children(), 0);
+    latest_dir(out, latest, sizeof latest);
+    char rd[4096], rl[4096];
+    assert_non_null(realpath(dir, rd));
+    assert_non_null(realpath(latest, rl));
+    assert_string_equal(rd, rl);
+    assert_non_null(strstr(o.out, rd));
+    cb_out_free(&o);
+
+    check_summary(dir, &plan, runs, true);
+    unsigned okc, intr;
+    check_jsonl(dir, seed, &okc, &intr);            /* every line whole: the cut one is gone */
+    /* The measured runs in the journal are the seed's order, each (cell, run) once. */
+    size_t n = plan.ncells * runs, got = 0;
+    unsigned *order = calloc(n, sizeof *order);
+    for (size_t k = 0; k < n; k++)
+        order[k] = (unsigned)k;
+    sweep_shuffle(order, n, seed);
+    char *text = slurp_in(dir, "runs.jsonl");
+    size_t nl;
+    char **l = lines_of(text, &nl);
+    for (size_t k = 0; k < nl; k++) {
+        struct json_value *v = json_parse(l[k], strlen(l[k]), err, sizeof err);
+        assert_non_null(v);
+        if (jnum(v, "run") > 0 && strcmp(jstr(v, "status"), "interrupted") != 0) {
+            assert_true(got < n);
+            unsigned want_cell = order[got] / runs, want_run = order[got] % runs + 1;
+            if (jnum(v, "cell") != want_cell || jnum(v, "run") != want_run)
+                fail_msg("journal line %zu: cell %g run %g, the order says cell %u run %u",
+                         k + 1, jnum(v, "cell"), jnum(v, "run"), want_cell, want_run);
+            got++;
+        }
+        json_free(v);
+    }
+    assert_int_equal(got, n);
+    free(l);
+    free(text);
+    free(order);
+
+    struct json_value *m = parse_file(dir, "metadata.json");
+    assert_false(jbool(m, "partial"));
+    assert_false(jbool(m, "rebuilt_from_journal"));
+    assert_true(jnum(m, "resumed") == 1);
+    assert_true(jnum(m, "seed") == seed);
+    assert_true(jnum(m, "runs_ok") == n);
+    json_free(m);
+    snprintf(path, sizeof path, "%s/PARTIAL", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    check_listed_files(dir);
+    check_every_file(dir);
+    assert_no_temp_files(dir);
+    /* models.csv and workloads.csv beside summary.csv. */
+    text = slurp_in(dir, "models.csv");
+    assert_non_null(strstr(text, "name,order,color"));
+    free(text);
+    text = slurp_in(dir, "workloads.csv");
+    assert_non_null(strstr(text, "name,kind"));
+    free(text);
+    /* Resuming a complete sweep runs nothing. */
+    char *journal = slurp_in(dir, "runs.jsonl");
+    cb_run(&o, "sweep", "--resume", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.err, "complete"));
+    cb_out_free(&o);
+    text = slurp_in(dir, "runs.jsonl");
+    assert_string_equal(text, journal);
+    free(text);
+    free(journal);
+    sweep_plan_free(&plan);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
+/* --out that cannot be a results folder fails at once, before any calibration. */
+static void test_sweep_bad_out(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/etc/passwd", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "not a folder"));
+    assert_null(strstr(o.err, "calibrating"));
+    assert_true(o.seconds < 5);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/etc/passwd/sub", NULL);
+    assert_int_equal(o.status, 3);
+    assert_null(strstr(o.err, "calibrating"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--profile", "test", "--out", "/proc", NULL);
+    assert_int_equal(o.status, 3);                  /* a folder nothing can be written in */
+    assert_non_null(strstr(o.err, "cannot write results in '/proc'"));
+    assert_null(strstr(o.err, "calibrating"));
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", "/nonexistent/sweep", NULL);
+    assert_int_equal(o.status, 3);
+    cb_out_free(&o);
+    cb_run(&o, "sweep", "--resume", "/tmp", NULL);  /* not a sweep's folder: no plan.json */
+    assert_int_equal(o.status, 3);
+    assert_non_null(strstr(o.err, "plan.json"));
+    cb_out_free(&o);
+}
+
+/* A sweep onto a full disk (a 64 KiB tmpfs in a private mount namespace) stops at the first
+ * failed write with exit 3 and a clear message, and no metadata.json claims a file that is
+ * not there. Needs root and unshare(1); skipped, with the reason, otherwise. */
+static void test_sweep_full_disk(void **state)
+{
+    (void)state;
+    char logs[64], script[4096], path[8400], err[256];
+    struct cb_out o;
+    if (geteuid() != 0) {
+        print_message("SKIPPED test_sweep_full_disk: needs root for a tmpfs mount\n");
+        skip();
+    }
+    char *unshare = access("/usr/bin/unshare", X_OK) == 0 ? "/usr/bin/unshare" : "/bin/unshare";
+    char *probe[] = { unshare, "-m", "true", NULL };
+    if (access(unshare, X_OK) != 0 || cb_runv(&o, probe) != 0 || o.status != 0) {
+        if (access(unshare, X_OK) == 0)
+            cb_out_free(&o);
+        print_message("SKIPPED test_sweep_full_disk: unshare -m is not available or not "
+                      "allowed here\n");
+        skip();
+    }
+    cb_out_free(&o);
+    make_tmpdir(logs, sizeof logs);
+    snprintf(script, sizeof script,
+             "mkdir -p %s/mnt %s/copy && mount -t tmpfs -o size=64k tmpfs %s/mnt || exit 97\n"
+             "%s sweep --profile test --runs 40 --seed 3 --no-hyperfine --out %s/mnt/out "
+             ">%s/stdout 2>%s/stderr\n"
+             "echo $? >%s/rc\n"
+             "cp -a %s/mnt/out/. %s/copy/\n",
+             logs, logs, logs, cb_path(), logs, logs, logs, logs, logs, logs);
+    char *argv[] = { unshare, "-m", "/bin/sh", "-c", script, NULL };
+    cb_runv(&o, argv);
+    if (o.status == 97) {
+        print_message("SKIPPED test_sweep_full_disk: cannot mount a tmpfs: %s\n", o.err);
+        cb_out_free(&o);
+        rm_rf(logs);
+        skip();
+    }
+    assert_true(o.seconds < 120);
+    cb_out_free(&o);
+    char *rc = slurp_in(logs, "rc");
+    snprintf(path, sizeof path, "%s/stderr", logs);
+    char *log = slurp(path, NULL);
+    if (atoi(rc) != 3)
+        fail_msg("sweep on a full disk exited %s: %s", rc, log);
+    assert_non_null(strstr(log, strerror(ENOSPC)));
+    assert_non_null(strstr(log, "runs.jsonl"));
+    free(rc);
+    free(log);
+
+    char copy[4200], dir[4096];
+    snprintf(copy, sizeof copy, "%s/copy", logs);
+    assert_true(find_run_dir(copy, dir, sizeof dir));
+    /* No metadata claiming files (it would not fit anyway), and no latest link. */
+    snprintf(path, sizeof path, "%s/metadata.json", dir);
+    if (access(path, F_OK) == 0)
+        check_listed_files(dir);
+    snprintf(path, sizeof path, "%s/latest", copy);
+    assert_int_equal(access(path, F_OK), -1);
+    /* The journal holds whole lines only: the one that did not fit was cut off again. */
+    size_t lines;
+    unsigned measured, ok;
+    journal_counts(dir, &lines, &measured, &ok);
+    assert_true(lines > 0);
+    check_every_file(dir);
+    /* Once there is room (here: the copy), the runs journaled are not lost. */
+    assert_int_equal(sweep_rebuild(dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    rm_rf(logs);
 }
 
 static void test_sweep_usage(void **state)
@@ -970,12 +1514,12 @@ static void test_plans(void **state)
             headline += c->part == SWEEP_HEADLINE;
             if (c->part == SWEEP_HEADLINE) {
                 assert_int_equal(c->tasks, 16);
-                assert_int_equal(c->concurrency,
-                                 strcmp(c->model, "single") == 0 ? 1 : c->io ? 16 : 2);
+                assert_int_equal(c->concurrency, serial_model(c->model) ? 1
+                                                 : waiting_workload(c->workload) ? 16 : 2);
                 assert_true(c->hyperfine);
             }
             if (c->part == SWEEP_CONCURRENCY)
-                assert_int_equal(c->tasks, c->io ? 64 : k == 0 ? 8 : 4);
+                assert_int_equal(c->tasks, waiting_workload(c->workload) ? 64 : k == 0 ? 8 : 4);
             if (c->part == SWEEP_OVERHEAD)
                 assert_non_null(strstr(c->args, "--count 0"));
         }
@@ -1000,6 +1544,11 @@ int main(void)
         cmocka_unit_test(test_sweep_faults),
         cmocka_unit_test(test_sweep_sigint),
         cmocka_unit_test(test_sweep_sigterm),
+        cmocka_unit_test(test_sweep_sighup),
+        cmocka_unit_test(test_sweep_bad_out),
+        cmocka_unit_test(test_sweep_kill9_rebuild),
+        cmocka_unit_test(test_sweep_resume),
+        cmocka_unit_test(test_sweep_full_disk),
         cmocka_unit_test(test_sweep_interrupt_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
