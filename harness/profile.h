@@ -10,7 +10,7 @@
 #include "models/model.h"
 #include "workloads/workload.h"
 
-/* A cell's part. The first five are the sweep's own (enum sweep_part has the same values). */
+/* A cell's part. The first six are the sweep's own (enum sweep_part has the same values). */
 enum profile_part {
     PROFILE_HEADLINE,
     PROFILE_TASKS,

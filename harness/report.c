@@ -13,6 +13,7 @@
 
 #include "harness/atomic_file.h"
 #include "harness/cli.h"
+#include "harness/sweep.h"
 #include "harness/text.h"
 
 int report_publish(const struct report_data *d, const char *docs, char *err, size_t errlen)
@@ -181,11 +182,25 @@ int cmd_report(int argc, char **argv)
     struct report_charts ch = { 0 };
     char err[4400], plots_dir[PATH_MAX], path[4200];
     struct stat st;
+    /* A sweep killed before it wrote its summary (SIGKILL, the OOM killer, a power cut), or
+     * whose journal grew after it (a resumed sweep killed again): the journal is the truth,
+     * so the summary and the other CSV files are rebuilt from it, marked partial. */
     snprintf(path, sizeof path, "%s/summary.csv", dir);
-    if (stat(path, &st) != 0) {
-        /* LEAD: sweep_rebuild goes here — when DIR has runs.jsonl but no summary.csv, call
-         * sweep_rebuild(dir, err, sizeof err) (harness/sweep*.c, H1) to write summary.csv and
-         * the other CSV files from the run records, then go on as below. Not implemented here. */
+    char journal[4200];
+    struct stat js;
+    snprintf(journal, sizeof journal, "%s/runs.jsonl", dir);
+    bool have_summary = stat(path, &st) == 0, have_journal = stat(journal, &js) == 0;
+    if (have_journal && (!have_summary || js.st_mtim.tv_sec > st.st_mtim.tv_sec ||
+                         (js.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+                          js.st_mtim.tv_nsec > st.st_mtim.tv_nsec))) {
+        int rrc = sweep_rebuild(dir, err, sizeof err);
+        if (rrc < 0) {
+            fprintf(stderr, "concbench report: cannot rebuild %s from its journal: %s\n", dir,
+                    err);
+            return EXIT_ENV;
+        }
+        printf("rebuilt: %s/summary.csv and the other result files from runs.jsonl (the sweep "
+               "did not finish: marked partial)\n", dir);
     }
     /* A folder from before the registry columns: fill them in on disk, for the charts. */
     bool upgraded;

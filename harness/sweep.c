@@ -131,16 +131,18 @@ static int make_run_dir(struct sweep *s)
 
 static void sweep_help(void)
 {
-    printf("usage: concbench sweep [--profile default|quick|test] [--out DIR] [--seed S]\n"
+    printf("usage: concbench sweep [--profile NAME|FILE] [--out DIR] [--seed S]\n"
            "                       [--runs R] [--run-timeout T] [--no-hyperfine] [--dry-run]\n"
            "       concbench sweep --resume DIR [--run-timeout T] [--no-hyperfine]\n\n"
            "Runs the benchmark matrix: every cell R times (after one warm-up) as a fresh\n"
            "'concbench run --json' process, the runs of all cells in one shuffled order, and\n"
            "the headline grid also timed whole by hyperfine. Writes DIR/<UTC stamp>/ and points\n"
            "DIR/latest at it.\n\n"
-           "  --profile P      default (within 10 minutes on 2 cores), quick (within 60 s, all\n"
-           "                   24 pairs), test (a few seconds of probe and sleep, for the\n"
-           "                   tests), test-faults (runs that fail, crash and hang)\n"
+           "  --profile P      a profile of profiles/ by name: default (within 10 minutes on\n"
+           "                   2 cores), quick (within 60 s, every pair), test (a few seconds\n"
+           "                   of probe and sleep, for the tests), test-faults (runs that fail,\n"
+           "                   crash and hang); or the path of a profile file of your own\n"
+           "                   (format: profiles/README; part `user` for your own cells)\n"
            "  --out DIR        where results go (default: results)\n"
            "  --seed S         seed of the run order (default: random; recorded)\n"
            "  --runs R         measured runs per cell (default: 5; quick 3; test 2)\n"

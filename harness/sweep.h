@@ -18,6 +18,7 @@ enum sweep_part {
     SWEEP_CONCURRENCY,      /* wall time against -j at fixed N */
     SWEEP_OVERHEAD,         /* no-op tasks: dispatch cost per task */
     SWEEP_TIMELINE,         /* the configuration whose task timeline is drawn */
+    SWEEP_USER,             /* cells a user's own profile names (profile part `user`) */
     SWEEP_NPARTS
 };
 /* "headline", "tasks", "concurrency", "overhead", "timeline". */
@@ -42,7 +43,7 @@ struct sweep_cell {
 
 #define SWEEP_MAX_NOTES 64
 struct sweep_plan {
-    const char *profile;    /* profile name */
+    const char *profile;    /* profile name (malloc'ed; sweep_plan_free frees it) */
     unsigned runs;          /* measured runs per cell (a warm-up comes on top) */
     unsigned cores;         /* -j of the CPU-bound headline */
     bool hyperfine;         /* the profile wants the headline timed by hyperfine */

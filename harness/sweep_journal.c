@@ -374,7 +374,7 @@ int sweep_plan_load(struct sweep *s, const char *dir, bool need_registry, char *
         p->cores = 1;
     const struct json_value *hf = json_get(v, "hyperfine");
     p->hyperfine = hf && hf->type == JSON_BOOL && hf->boolean;
-    p->profile = intern(s, text(v, "profile") ? text(v, "profile") : "?", false, false);
+    p->profile = strdup(text(v, "profile") ? text(v, "profile") : "?");   /* owned: sweep_plan_free frees it */
     s->run_timeout_s = num(v, "run_timeout_s") > 0 ? num(v, "run_timeout_s") : 0;
     s->estimate_s = num(v, "estimated_s");
     s->resumed = uns(v, "resumed");

@@ -296,7 +296,7 @@ int sweep_rebuild(const char *dir, char *err, size_t errlen)
     if (e == -ENOENT) {
         /* A journal without its plan: the cells are what the journal names. */
         sweep_plan_free(&s.plan);
-        s.plan.profile = "unknown";
+        s.plan.profile = strdup("unknown");
         s.plan.cores = 1;
         e = 0;
     }

@@ -13,6 +13,9 @@
 
 #define PROFILE_DEFAULT_RUNS 5
 
+_Static_assert((int)SWEEP_USER == (int)PROFILE_USER && (int)SWEEP_NPARTS == (int)PROFILE_GATE,
+               "the sweep's parts are the profile's first ones");
+
 const char *sweep_part_name(int part)
 {
     return part >= 0 && part < SWEEP_NPARTS ? profile_part_name(part) : "?";
@@ -85,7 +88,7 @@ int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct swe
     for (size_t k = 0; k < p.ncells; k++)
         if (p.cells[k].part >= SWEEP_NPARTS) {
             snprintf(err, errlen, "%s:%u: part '%s' is not one the sweep runs (headline, "
-                     "tasks, concurrency, overhead, timeline)", p.path, p.cells[k].line,
+                     "tasks, concurrency, overhead, timeline, user)", p.path, p.cells[k].line,
                      profile_part_name(p.cells[k].part));
             profile_free(&p);
             return -EINVAL;

@@ -1267,6 +1267,39 @@ static void test_sweep_kill9_rebuild(void **state)
     rm_rf(logs);
 }
 
+/* kill -9, then `concbench report DIR` alone: the report rebuilds the summary from the
+ * journal (no call to sweep_rebuild by hand), marks the folder partial and draws from it. */
+static void test_report_rebuilds_killed_sweep(void **state)
+{
+    (void)state;
+    char out[64], logs[64], dir[4096], path[4200];
+    make_tmpdir(out, sizeof out);
+    make_tmpdir(logs, sizeof logs);
+    sweep_then_kill9(out, logs, "40", "12", 12, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    struct cb_out o;
+    cb_run(&o, "report", "--no-charts", dir, NULL);
+    if (o.status != 0)
+        fail_msg("report on a killed sweep: exit %d: %s", o.status, o.err);
+    assert_non_null(strstr(o.out, "rebuilt"));
+    cb_out_free(&o);
+    assert_int_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/PARTIAL", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    check_every_file(dir);
+    assert_no_temp_files(dir);
+    /* A second report finds the summary newer than the journal: nothing is rebuilt. */
+    cb_run(&o, "report", "--no-charts", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_null(strstr(o.out, "rebuilt"));
+    cb_out_free(&o);
+    rm_rf(out);
+    rm_rf(logs);
+}
+
 /* kill -9, then `sweep --resume DIR`: the same seed and order, every run of the plan exactly
  * once, a complete folder. */
 static void test_sweep_resume(void **state)
@@ -1547,6 +1580,7 @@ int main(void)
         cmocka_unit_test(test_sweep_sighup),
         cmocka_unit_test(test_sweep_bad_out),
         cmocka_unit_test(test_sweep_kill9_rebuild),
+        cmocka_unit_test(test_report_rebuilds_killed_sweep),
         cmocka_unit_test(test_sweep_resume),
         cmocka_unit_test(test_sweep_full_disk),
         cmocka_unit_test(test_sweep_interrupt_random),
