@@ -189,10 +189,17 @@ int cmd_report(int argc, char **argv)
     char journal[4200];
     struct stat js;
     snprintf(journal, sizeof journal, "%s/runs.jsonl", dir);
+    char planp[4200];
+    struct stat ps;
+    snprintf(planp, sizeof planp, "%s/plan.json", dir);
     bool have_summary = stat(path, &st) == 0, have_journal = stat(journal, &js) == 0;
-    if (have_journal && (!have_summary || js.st_mtim.tv_sec > st.st_mtim.tv_sec ||
-                         (js.st_mtim.tv_sec == st.st_mtim.tv_sec &&
-                          js.st_mtim.tv_nsec > st.st_mtim.tv_nsec))) {
+    /* A journal newer than the summary counts only in a folder this sweep format wrote (it has
+     * plan.json): a copied older folder has its files' times in any order. */
+    bool newer = stat(planp, &ps) == 0 &&
+                 (js.st_mtim.tv_sec > st.st_mtim.tv_sec ||
+                  (js.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+                   js.st_mtim.tv_nsec > st.st_mtim.tv_nsec));
+    if (have_journal && (!have_summary || newer)) {
         int rrc = sweep_rebuild(dir, err, sizeof err);
         if (rrc < 0) {
             fprintf(stderr, "concbench report: cannot rebuild %s from its journal: %s\n", dir,
