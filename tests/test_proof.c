@@ -1,8 +1,11 @@
 /* test_proof.c — the proof of issue 16, run against the proof build (make proof): a test model
  * (tests/model_inline.c, "inline") and a test workload (tests/workload_spin.c, "spin"), each one
  * file plus one guarded registry line, are in `concbench list`, run under every model / with
- * every workload and verify, and the model's option reaches it from the command line. (The
- * contract test, test_models.c, runs every model of this build too, inline included.) */
+ * every workload and verify, the model's option reaches it from the command line, and both
+ * go through a sweep (summary.csv with their order and colour, models.csv, workloads.csv),
+ * every chart, report.md and a ci/regress run with no other file of the project changed (the
+ * test writes its own sweep and gate profiles). (The contract test, test_models.c, runs every
+ * model of this build too, inline included.) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,9 +225,206 @@ static void test_cancel(void **state)
     cb_out_free(&o);
 }
 
-/* TODO after the merge (issue 16 item 6, the parts that need H1-H3's work): a sweep with a
- * temporary profile naming the spin and inline cells -> both in summary.csv (their own
- * model_order/model_rgb), in every chart, in report.md's tables, and in a ci/regress run. */
+/* ---- the sweep, the charts, the report and the gate ---- */
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            cap = cap ? cap * 2 : 131072;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        size_t got = fread(buf + n, 1, 65536, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The sweep folder the last test made (test_sweep writes it, the later tests read it). */
+static char sweep_dir[4096];
+
+/* The quick profile, untouched, already has cells of the test model and the test workload:
+ * its lines select by kind and attribute, never by name. */
+static void test_real_profile_selects_them(void **state)
+{
+    (void)state;
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "quick", "--dry-run", "--no-hyperfine", "--out", tmp_root,
+           NULL);
+    if (o.status != 0)
+        fail_msg("sweep --dry-run: exit %d: %s", o.status, o.err);
+    const char *both[] = { "-w " TEST_WORKLOAD " -m " TEST_MODEL " ",
+                           "-w sleep -m " TEST_MODEL " ", "-w " TEST_WORKLOAD " -m threads " };
+    const char *all = o.out && o.out[0] ? o.out : o.err;
+    for (size_t k = 0; k < sizeof both / sizeof both[0]; k++)
+        if (!strstr(o.out, both[k]) && !strstr(o.err, both[k]))
+            fail_msg("the quick profile has no '%s' cell:\n%.3000s", both[k], all);
+    cb_out_free(&o);
+}
+
+/* A sweep of a temporary profile (every part, models by selector): the test cells are in
+ * summary.csv with the registry's order and colour, and in models.csv / workloads.csv. */
+static void test_sweep(void **state)
+{
+    (void)state;
+    char profile[700], out[700];
+    snprintf(profile, sizeof profile, "%s/proof.profile", tmp_root);
+    snprintf(out, sizeof out, "%s/sweep", tmp_root);
+    write_file(profile,
+               "runs 2\n"
+               "hyperfine off\n"
+               "cell headline - -w sleep,count," TEST_WORKLOAD " -m @all -n 4 -j 4 --sleep-ms 2"
+               " --count 100000 --spin-us 300\n"
+               "cell tasks - -w count," TEST_WORKLOAD " -m @all -n 1,4 -j cores --count 100000"
+               " --spin-us 300\n"
+               "cell concurrency - -w count," TEST_WORKLOAD " -m @!serial -n 4 -j 1,2"
+               " --count 100000 --spin-us 300\n"
+               "cell overhead - -w count -m @all -n 200 --count 0\n"
+               "cell timeline - -w count," TEST_WORKLOAD " -m @all -n 4 -j 2 --count 100000"
+               " --spin-us 300\n");
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", profile, "--no-hyperfine", "--seed", "7", "--out", out,
+           NULL);
+    if (o.status != 0)
+        fail_msg("sweep: exit %d: %s", o.status, o.err);
+    cb_out_free(&o);
+    char latest[800];
+    snprintf(latest, sizeof latest, "%s/latest", out);
+    ssize_t n = readlink(latest, sweep_dir, sizeof sweep_dir - 1);
+    assert_true(n > 0);
+    sweep_dir[n] = '\0';
+    if (sweep_dir[0] != '/') {
+        char rel[4096];
+        snprintf(rel, sizeof rel, "%s", sweep_dir);
+        snprintf(sweep_dir, sizeof sweep_dir, "%s/%s", out, rel);
+    }
+
+    const struct model *m = model_find(TEST_MODEL);
+    assert_non_null(m);
+    char path[4200], want[256];
+    snprintf(path, sizeof path, "%s/summary.csv", sweep_dir);
+    char *summary = slurp_file(path);
+    assert_non_null(summary);
+    /* The model's rows carry its order and colour (0xRRGGBB as a decimal number). */
+    unsigned long rgb = strtoul(m->color + 1, NULL, 16);
+    snprintf(want, sizeof want, ",%u,%lu,0,", m->order, rgb);
+    unsigned model_rows = 0, workload_rows = 0;
+    for (char *line = strtok(summary, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, TEST_WORKLOAD ",", strlen(TEST_WORKLOAD) + 1) == 0) {
+            workload_rows++;
+            assert_non_null(strstr(line, ",cpu,"));
+        }
+        if (strstr(line, "," TEST_MODEL ",")) {
+            model_rows++;
+            if (!strstr(line, want))
+                fail_msg("row without the model's order and colour (%s): %s", want, line);
+            assert_non_null(strstr(line, ",2,2,"));     /* runs_ok, runs_total */
+        }
+    }
+    assert_true(workload_rows >= 5 * 2);    /* every part, every model */
+    assert_true(model_rows >= 5);
+    free(summary);
+    snprintf(path, sizeof path, "%s/models.csv", sweep_dir);
+    char *models = slurp_file(path);
+    assert_non_null(models);
+    snprintf(want, sizeof want, "\n" TEST_MODEL ",%u,%s,", m->order, m->color);
+    assert_non_null(strstr(models, want));
+    free(models);
+    snprintf(path, sizeof path, "%s/workloads.csv", sweep_dir);
+    char *wls = slurp_file(path);
+    assert_non_null(wls);
+    assert_non_null(strstr(wls, "\n" TEST_WORKLOAD ",cpu,"));
+    free(wls);
+}
+
+/* `concbench report` on that folder: every chart shows the test model in its own colour, the
+ * test workload has its own charts, and report.md's tables name both. */
+static void test_report_and_charts(void **state)
+{
+    (void)state;
+    assert_true(sweep_dir[0]);
+    struct cb_out o;
+    cb_run(&o, "report", sweep_dir, NULL);
+    if (o.status != 0)
+        fail_msg("report: exit %d: %s", o.status, o.err);
+    cb_out_free(&o);
+    const struct model *m = model_find(TEST_MODEL);
+    const char *charts[] = { "io-vs-cpu", "resources", "overhead", "scaling-" TEST_WORKLOAD,
+                             "concurrency-" TEST_WORKLOAD, "timeline-" TEST_WORKLOAD,
+                             "scaling-count", "concurrency-count", "timeline-count" };
+    char path[4200], color[32];
+    unsigned long rgb = strtoul(m->color + 1, NULL, 16);
+    /* gnuplot's SVG writes colours as rgb(%3d, %3d, %3d) */
+    snprintf(color, sizeof color, "rgb(%3lu, %3lu, %3lu)", rgb >> 16, (rgb >> 8) & 0xff,
+             rgb & 0xff);
+    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s.png", sweep_dir, charts[k]);
+        assert_int_equal(access(path, R_OK), 0);
+        snprintf(path, sizeof path, "%s/%s.svg", sweep_dir, charts[k]);
+        char *svg = slurp_file(path);
+        if (!svg)
+            fail_msg("no chart %s", path);
+        if (!strstr(svg, TEST_MODEL))
+            fail_msg("%s does not name the model %s", path, TEST_MODEL);
+        if (!strstr(svg, color))
+            fail_msg("%s does not draw in the model's colour %s", path, color);
+        free(svg);
+    }
+    snprintf(path, sizeof path, "%s/report.md", sweep_dir);
+    char *md = slurp_file(path);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| " TEST_MODEL " |"));
+    assert_non_null(strstr(md, TEST_WORKLOAD));
+    free(md);
+}
+
+/* ci/regress, A/A on the proof binary, with gate cells of the test model and workload. */
+static void test_gate(void **state)
+{
+    (void)state;
+    char regress[4096], profile[700], json[700];
+    snprintf(regress, sizeof regress, "%s", cb_path());
+    char *slash = strrchr(regress, '/');
+    assert_non_null(slash);
+    snprintf(slash + 1, sizeof regress - (size_t)(slash + 1 - regress), "regress");
+    if (access(regress, X_OK) != 0)
+        fail_msg("%s is missing: `make proof` builds it", regress);
+    snprintf(profile, sizeof profile, "%s/gate.profile", tmp_root);
+    snprintf(json, sizeof json, "%s/regress.json", tmp_root);
+    write_file(profile,
+               "cell gate spin-serial -w " TEST_WORKLOAD " -m @serial -n 4 --spin-us 300\n"
+               "cell gate spin-inline -w " TEST_WORKLOAD " -m " TEST_MODEL " -n 4 --spin-us 300\n"
+               "cell gate count-inline -w count -m " TEST_MODEL " -n 2 --count 100000\n");
+    char *argv[] = { regress, "--base-bin", (char *)cb_path(), "--head-bin", (char *)cb_path(),
+                     "--profile", profile, "--runs", "3", "--output", json, NULL };
+    struct cb_out o;
+    cb_runv(&o, argv);
+    if (o.status != 0)
+        fail_msg("gate exited %d:\n%s\n%s", o.status, o.out, o.err);
+    assert_non_null(strstr(o.out, "| spin-inline | "));
+    assert_non_null(strstr(o.out, "| count-inline | "));
+    assert_non_null(strstr(o.out, "| spin-serial | "));
+    assert_null(strstr(o.out, "skipped"));
+    cb_out_free(&o);
+}
 
 int main(void)
 {
@@ -235,6 +435,10 @@ int main(void)
         cmocka_unit_test(test_model_option),
         cmocka_unit_test(test_spin_timeout),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_real_profile_selects_them),
+        cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_report_and_charts),
+        cmocka_unit_test(test_gate),
     };
     return cmocka_run_group_tests_name("proof", tests, setup, teardown);
 }
