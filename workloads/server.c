@@ -809,8 +809,14 @@ static void server_on_accept(struct loop *l, int fd, unsigned events, void *arg)
         }
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (conn_new(s, cfd) < 0)
+        if (conn_new(s, cfd) < 0) {
             close(cfd);
+            continue;
+        }
+        /* A client usually sends its request right after connecting: read it now rather than
+         * a loop turn later (under load a turn is what a new request waits for). EAGAIN when
+         * it has not arrived costs one recv. */
+        conn_on_event(l, cfd, LOOP_READ, s->conns);
     }
 }
 
