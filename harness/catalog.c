@@ -9,12 +9,16 @@
 #include <string.h>
 
 #include "harness/atomic_file.h"
+#include "runtime/utf8.h"
 
 /* A CSV field: quoted when it holds a comma, a quote or a line break. */
 static void csv_field(FILE *f, const char *s)
 {
+    char clean[1024];
     if (!s)
         s = "";
+    if (!utf8_is_clean(s, 0))
+        s = utf8_sanitize(s, clean, sizeof clean, 0);
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, f);
         return;

@@ -53,6 +53,13 @@ int cmd_corpus(int argc, char **argv)
             if (!cli_parse_uint(wb, 1, 65535, &w) || !cli_parse_uint(x + 1, 1, 65535, &h))
                 return cli_usage_error("corpus", "bad --size '%s': WIDTHxHEIGHT, each from 1 "
                                        "to 65535", optarg);
+            /* Each image is made whole in memory (3 bytes a pixel): refused before anything
+             * is generated. */
+            if (w * h > CORPUS_MAX_PIXELS)
+                return cli_usage_error("corpus", "--size %s is %llu pixels, more than the "
+                                       "ceiling of %llu (8192x8192)", optarg,
+                                       (unsigned long long)(w * h),
+                                       (unsigned long long)CORPUS_MAX_PIXELS);
             break;
         }
         case 'S':

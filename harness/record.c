@@ -5,12 +5,24 @@
 
 #include "harness/cli.h"
 #include "runtime/json.h"
+#include "runtime/utf8.h"
 
 static const char *kind_of(const struct task_result *r)
 {
     if (r->status == TASK_FAILED)
         return r->err && r->err->kind[0] ? r->err->kind : "failed";
     return task_status_name(r->status);
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case 0: return NULL;
+    case 1: return "SIGHUP";
+    case 2: return "SIGINT";
+    case 15: return "SIGTERM";
+    default: return "a signal";
+    }
 }
 
 void record_error_kinds(const struct task_result *rs, unsigned n, struct error_kinds *out)
@@ -34,6 +46,13 @@ void record_error_kinds(const struct task_result *rs, unsigned n, struct error_k
     }
 }
 
+/* Text for a terminal: names, URLs and messages come from the user and from servers, so no
+ * control byte (ESC, CSI, a bare CR) and no invalid UTF-8 reaches it. */
+static void put_clean(FILE *f, const char *s)
+{
+    utf8_fputs(s, f, UTF8_NO_CONTROLS);
+}
+
 void record_write_text(const struct record *r, FILE *f)
 {
     struct error_kinds ek;
@@ -42,30 +61,49 @@ void record_write_text(const struct record *r, FILE *f)
 
     record_error_kinds(rs, n, &ek);
     fprintf(f, "%s x %s: %u tasks in %.3f s", r->workload->name, r->model->name, n, r->wall_s);
-    if (!r->model->serial)
+    if (!r->model->serial && r->stats.conc_reached)
+        fprintf(f, " (concurrency %u, capped from %u)", r->stats.conc_reached,
+                r->params->concurrency);
+    else if (!r->model->serial)
         fprintf(f, " (concurrency %u)", r->params->concurrency);
-    if (r->verified)
+    if (r->verified) {
         fprintf(f, ", verified\n");
-    else
-        fprintf(f, ", NOT verified: %s\n", r->verify_error ? r->verify_error : "?");
+    } else {
+        fprintf(f, ", NOT verified: ");
+        put_clean(f, r->verify_error ? r->verify_error : "?");
+        fprintf(f, "\n");
+    }
     if (ek.errors) {
         fprintf(f, "  %u task%s not ok:", ek.errors, ek.errors == 1 ? "" : "s");
-        for (unsigned k = 0; k < ek.n; k++)
-            fprintf(f, "%s %u x %s", k ? "," : "", ek.k[k].count, ek.k[k].kind);
+        for (unsigned k = 0; k < ek.n; k++) {
+            fprintf(f, "%s %u x ", k ? "," : "", ek.k[k].count);
+            put_clean(f, ek.k[k].kind);
+        }
         fprintf(f, "\n");
         unsigned shown = 0;
         for (unsigned i = 0; i < n && shown < 5; i++)
             if ((rs[i].status == TASK_FAILED || rs[i].status == TASK_TIMEOUT) && rs[i].err &&
                 rs[i].err->msg[0]) {
-                fprintf(f, "  %s\n", rs[i].err->msg);
+                fprintf(f, "  ");
+                put_clean(f, rs[i].err->msg);
+                fprintf(f, "\n");
                 shown++;
             }
     }
-    if (r->stats.note[0])
-        fprintf(f, "  note: %s\n", r->stats.note);
+    if (r->stats.conc_reached) {
+        fprintf(f, "  capped: at most %u tasks at once, not %u: ", r->stats.conc_reached,
+                r->params->concurrency);
+        put_clean(f, r->stats.conc_cap[0] ? r->stats.conc_cap : "?");
+        fprintf(f, "\n");
+    }
+    if (r->stats.note[0]) {
+        fprintf(f, "  note: ");
+        put_clean(f, r->stats.note);
+        fprintf(f, "\n");
+    }
     if (r->signal)
         fprintf(f, "  interrupted by %s: completed tasks are kept above\n",
-                r->signal == 2 ? "SIGINT" : "SIGTERM");
+                signal_name(r->signal));
 }
 
 void record_write_json(const struct record *r, FILE *f)
@@ -84,6 +122,11 @@ void record_write_json(const struct record *r, FILE *f)
     json_key_str(&j, "model", r->model->name);
     json_key_uint(&j, "tasks", n);
     json_key_uint(&j, "concurrency", r->params->concurrency);
+    /* The concurrency the model could give: below "concurrency" only when it had to cap it
+     * (processes: descriptors), with the reason; otherwise the same and null. */
+    json_key_uint(&j, "concurrency_reached",
+                  r->stats.conc_reached ? r->stats.conc_reached : r->params->concurrency);
+    json_key_str(&j, "concurrency_cap", r->stats.conc_reached ? r->stats.conc_cap : NULL);
     json_key_double(&j, "wall_s", r->wall_s);
     json_key_double(&j, "cpu_user_s", r->cpu_user_s);
     json_key_double(&j, "cpu_sys_s", r->cpu_sys_s);
@@ -112,7 +155,7 @@ void record_write_json(const struct record *r, FILE *f)
     json_key_bool(&j, "verified", r->verified);
     json_key_str(&j, "verify_error", r->verify_error);
     json_key_bool(&j, "interrupted", r->signal != 0);
-    json_key_str(&j, "signal", r->signal == 0 ? NULL : r->signal == 2 ? "SIGINT" : "SIGTERM");
+    json_key_str(&j, "signal", signal_name(r->signal));
     json_key_str(&j, "note", r->stats.note[0] ? r->stats.note : NULL);
     if (r->workload->report)
         r->workload->report(r->ctx, rs, n, &j);

@@ -117,7 +117,8 @@ static void run_help(void)
            "  -j, --concurrency K     pool size for the pools (default: online CPUs), cap on\n"
            "                          tasks in flight for the others (default: no cap); the\n"
            "                          serial reference ignores it\n"
-           "      --timeout-ms T      a task not done T ms after its own start times out\n"
+           "      --timeout-ms T      a task not done T ms after its own start times out; 0: no\n"
+           "                          timeout (default: none; http: 30 s)\n"
            "      --chunk C           task indices per hand-out in the pools (default: auto)\n"
            "      --json              print one JSON record on one line instead of text\n"
            "      --inject-overhead-pct P\n"
@@ -180,7 +181,7 @@ int cmd_run(int argc, char **argv)
     unsigned nw = collect_wopts(wopts);
     const char *wname = NULL, *mname = NULL;
     uint64_t tasks = 8, conc = 0, timeout_ms = 0, chunk = 0, inject = 0, ready_fd = 0;
-    bool json = false, conc_set = false, ready_set = false;
+    bool json = false, conc_set = false, ready_set = false, timeout_set = false;
     struct options given = { 0 }, opts = { 0 }, mopts = { 0 };
     int c, idx;
 
@@ -210,9 +211,10 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_JSON: json = true; break;
         case OPT_TIMEOUT:
-            if (!cli_parse_uint(optarg, 1, 86400000, &timeout_ms))
-                return cli_usage_error("run", "bad --timeout-ms '%s': a whole number of ms from 1 "
-                                       "to 86400000", optarg);
+            if (!cli_parse_uint(optarg, 0, 86400000, &timeout_ms))
+                return cli_usage_error("run", "bad --timeout-ms '%s': a whole number of ms from 0 "
+                                       "(none) to 86400000", optarg);
+            timeout_set = true;
             break;
         case OPT_CHUNK:
             if (!cli_parse_uint(optarg, 1, 10000000, &chunk))
@@ -270,6 +272,7 @@ int cmd_run(int argc, char **argv)
         .capped = conc_set,
         .chunk = (unsigned)chunk,
         .timeout_s = (double)timeout_ms / 1000.0,
+        .timeout_set = timeout_set,
         .inject_pct = (double)inject,
         .model_opts = &mopts,
     };

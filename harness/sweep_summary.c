@@ -7,6 +7,7 @@
 #include "harness/catalog.h"
 #include "harness/stats.h"
 #include "harness/sweep.h"
+#include "runtime/utf8.h"
 #include "models/model.h"
 #include "runtime/json.h"
 #include "workloads/workload.h"
@@ -259,6 +260,10 @@ void sweep_csv_text(FILE *f, const char *s)
 {
     if (!s)
         return;
+    /* Names and arguments come from the user: invalid UTF-8 becomes U+FFFD. */
+    char clean[1024];
+    if (!utf8_is_clean(s, 0))
+        s = utf8_sanitize(s, clean, sizeof clean, 0);
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;

@@ -132,11 +132,18 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
     if (cap > n)
         cap = n;
     unsigned budget = child_fd_budget();
+    bool capped = false;
+    unsigned reached = 0;
     if (cap > budget) {
+        /* Each live child costs descriptors (its pidfd, its pipe): the record says what was
+         * reached and why (run_stats.conc_reached, conc_cap), not what was asked. */
         snprintf(p->stats->note, sizeof p->stats->note,
                  "at most %u children at once: RLIMIT_NOFILE leaves %u descriptors", budget,
                  budget);
+        snprintf(p->stats->conc_cap, sizeof p->stats->conc_cap,
+                 "RLIMIT_NOFILE leaves descriptors for %u children at once", budget);
         cap = budget;
+        capped = true;
     }
     struct proc_slot *slots = calloc(cap, sizeof *slots);
     unsigned *free_slots = malloc(cap * sizeof *free_slots);
@@ -188,6 +195,8 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
                 break;
             }
             running++;
+            if (running > reached)
+                reached = running;
             next++;
             if (p->timeout_s > 0 && (next_due == 0 || s->forked + p->timeout_s + 1 < next_due))
                 next_due = s->forked + p->timeout_s + 1;
@@ -232,6 +241,8 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
             next_due = 0;
     }
 
+    if (capped)
+        p->stats->conc_reached = reached ? reached : 1;
     child_set_destroy(&cs);
     free(slots);
     free(free_slots);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/utf8.h"
+
 /* ---- writer ---- */
 
 void json_init(struct json_out *j, FILE *f)
@@ -52,10 +54,21 @@ void json_write_string(FILE *f, const char *s)
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 fprintf(f, "\\u%04x", *p);
-            else
+            } else if (*p < 0x80) {
                 fputc(*p, f);
+            } else {
+                /* Names and URLs may be any bytes; JSON is UTF-8 (RFC 8259 section 8.1):
+                 * a byte that does not begin a valid sequence becomes U+FFFD. */
+                size_t n = utf8_valid_len(p);
+                if (n == 0) {
+                    fputs("\xEF\xBF\xBD", f);
+                } else {
+                    fwrite(p, 1, n, f);
+                    p += n - 1;
+                }
+            }
         }
     }
     fputc('"', f);
@@ -180,6 +193,19 @@ static bool parse_string(struct parser *ps, char **out)
         if (c < 0x20) {
             free(s);
             return fail(ps, "control character in string");
+        }
+        if (c >= 0x80) {
+            /* RFC 8259 section 8.1: JSON text is UTF-8; anything else is refused. */
+            size_t n = utf8_valid_len((const unsigned char *)q - 1);
+            if (n == 0 || (size_t)(ps->end - (q - 1)) < n) {
+                free(s);
+                ps->p = q - 1;
+                return fail(ps, "invalid UTF-8 in string");
+            }
+            memcpy(o, q - 1, n);
+            o += n;
+            q += n - 1;
+            continue;
         }
         if (c != '\\') {
             *o++ = (char)c;

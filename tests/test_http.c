@@ -300,6 +300,111 @@ static void test_sigint_every_model(void **state)
     }
 }
 
+/* A loopback socket that listens and never accepts: connections complete (the kernel's
+ * backlog), requests are sent, no answer ever comes. Returns the fd; *port gets its port. */
+static int silent_server(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* --timeout-ms takes 0 (no timeout) to 86400000; past that, or not a number, a usage error. The
+ * embedded server's options are refused with --url rather than silently ignored. */
+static void test_timeout_and_option_bounds(void **state)
+{
+    struct cb_out o;
+    char url[64];
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/status/200", srv_port);
+    static const char *const bad[] = { "-1", "86400001", "x", "" };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "1", "--url", url,
+                                "--timeout-ms", bad[k], NULL), 2);
+        assert_non_null(strstr(o.err, "--timeout-ms"));
+        cb_out_free(&o);
+    }
+    /* 0 and the largest: accepted, and the default no longer applies. */
+    static const char *const good[] = { "0", "86400000" };
+    for (size_t k = 0; k < 2; k++) {
+        if (cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "2", "--url", url,
+                   "--timeout-ms", good[k], "--json", NULL) != 0)
+            fail_msg("--timeout-ms %s: exit %d: %s", good[k], o.status, o.err);
+        struct json_value *v = cb_json(&o);
+        assert_int_equal((long)jnum(v, "timeout_ms"), atol(good[k]));
+        assert_int_equal((long)jnum(v, "http_default_timeout_ms"), 0);
+        json_free(v);
+        cb_out_free(&o);
+    }
+    /* Without --timeout-ms: the default, 30 s (plus the embedded server's own sleep). */
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "1", "--url", url,
+                            "--json", NULL), 0);
+    struct json_value *v = cb_json(&o);
+    assert_int_equal((long)jnum(v, "http_default_timeout_ms"), 30000);
+    json_free(v);
+    cb_out_free(&o);
+    assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "1", "--sleep-ms",
+                            "5", "--json", NULL), 0);
+    v = cb_json(&o);
+    assert_int_equal((long)jnum(v, "http_default_timeout_ms"), 30005);
+    json_free(v);
+    cb_out_free(&o);
+    /* --sleep-ms and --bytes mean the embedded server: refused with --url or --urls. */
+    const char *file = write_file("urls", url);
+    char *const with[][2] = { { "--url", url }, { "--urls", (char *)file } };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "1", with[k][0],
+                                with[k][1], "--sleep-ms", "10", NULL), 2);
+        assert_non_null(strstr(o.err, "--sleep-ms applies to the embedded server only"));
+        assert_string_equal(o.out, "");
+        cb_out_free(&o);
+        assert_int_equal(cb_run(&o, "run", "-w", "http", "-m", "single", "-n", "1", with[k][0],
+                                with[k][1], "--bytes", "10", NULL), 2);
+        assert_non_null(strstr(o.err, "--bytes applies"));
+        cb_out_free(&o);
+    }
+}
+
+/* A server that accepts and never answers: without --timeout-ms every task times out after the
+ * default 30 s (it used to hang until Ctrl-C); with --timeout-ms 0 a task is still waiting when
+ * Ctrl-C ends the run. Takes about 31 s. */
+static void test_default_timeout_silent_server(void **state)
+{
+    int port, fd = silent_server(&port);
+    char url[64];
+    struct cb_out o;
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    char *argv[] = { (char *)cb_path(), "run", "-w", "http", "-m", "async", "-n", "3", "--url",
+                     url, "--json", NULL };
+    cb_runv(&o, argv);
+    if (o.status != 1)
+        fail_msg("exit %d against a silent server: %s", o.status, o.err);
+    print_message("  a silent server: the run ended after %.1f s\n", o.seconds);
+    assert_true(o.seconds >= 29.9 && o.seconds < 45);
+    struct json_value *v = cb_json(&o);
+    assert_int_equal((int)jnum(json_get(v, "error_kinds"), "timeout"), 3);
+    assert_non_null(strstr(jstr(json_get(v, "task_errors"), "0"), "default timeout"));
+    json_free(v);
+    cb_out_free(&o);
+
+    char *argv0[] = { (char *)cb_path(), "run", "-w", "http", "-m", "single", "-n", "1", "--url",
+                      url, "--timeout-ms", "0", "--json", NULL };
+    cb_runv_signal(&o, argv0, 1.5, SIGINT, NULL);
+    assert_int_equal(o.status, 130);
+    v = cb_json(&o);
+    assert_string_equal(json_get(v, "task_status")->items[0].string, "cancelled");
+    json_free(v);
+    cb_out_free(&o);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_connection_reuse),
         cmocka_unit_test(test_sigint_every_model),
+        cmocka_unit_test(test_timeout_and_option_bounds),
+        cmocka_unit_test(test_default_timeout_silent_server),
     };
     return cmocka_run_group_tests_name("http", tests, setup, teardown);
 }

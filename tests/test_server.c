@@ -894,6 +894,98 @@ static void test_signals_end_it(void **state)
     assert_int_equal(srv_stop(&s, SIGINT), 0);
 }
 
+/* Timing bounds hold in the plain build only: the sanitizer builds (ASan, TSan) run the server
+ * several times slower, so there the test checks the outcomes, not the milliseconds. */
+static bool timing_asserted(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#else
+    return !getenv("CONCBENCH_SANITIZER") && !getenv("CONCBENCH_TSAN");
+#endif
+}
+
+/* A client that asks for a 1 GiB body and never reads, with a 4 KiB receive buffer. */
+static int hog_connect(int port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rcv = 4096;
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);     /* before connect: the window */
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect: %s", strerror(errno));
+    static const char req[] = "GET /bytes/1073741824 HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_int_equal(send(fd, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+    return fd;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fairness: 100 clients ask for /bytes/1073741824 and read nothing (4 KiB receive buffers), so
+ * the server spends its first turns filling their sockets (megabytes each). Each connection gets
+ * only a slice a loop turn, so meanwhile a new request is answered within milliseconds, and
+ * SIGTERM ends the server within 100 ms. (With a 4 MB slice, the first turn alone took about a
+ * second.) */
+static void test_fair_under_hogs(void **state)
+{
+    (void)state;
+    enum { HOGS = 100, PROBES = 15 };
+    struct srv s;
+    int hogs[HOGS];
+    double lat[PROBES];
+
+    /* A new request while the hogs' sockets are being filled. */
+    srv_start(&s, "--port", "0");
+    for (int k = 0; k < HOGS; k++)
+        hogs[k] = hog_connect(s.port);
+    usleep(20000);
+    for (int k = 0; k < PROBES; k++) {
+        struct cli *c = cli_new(s.port);
+        struct resp r;
+        double t0 = clock_now();
+        cli_sends(c, "GET /bytes/100 HTTP/1.1\r\nHost: t\r\n\r\n");
+        cli_response(c, &r, false);
+        lat[k] = clock_now() - t0;
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, 100);
+        resp_free(&r);
+        cli_free(c);
+    }
+    assert_int_equal(srv_stop(&s, SIGTERM), 0);
+    for (int k = 0; k < HOGS; k++)
+        close(hogs[k]);
+    qsort(lat, PROBES, sizeof lat[0], cmp_double);
+
+    /* SIGTERM while the hogs' sockets are being filled. */
+    srv_start(&s, "--port", "0");
+    for (int k = 0; k < HOGS; k++)
+        hogs[k] = hog_connect(s.port);
+    usleep(20000);
+    double t0 = clock_now();
+    int rc = srv_stop(&s, SIGTERM);
+    double stop_s = clock_now() - t0;
+    for (int k = 0; k < HOGS; k++)
+        close(hogs[k]);
+    assert_int_equal(rc, 0);
+
+    print_message("  with %d non-reading clients: a new request answered in %.1f ms (median), "
+                  "%.1f ms at worst; SIGTERM to exit %.1f ms\n", HOGS, lat[PROBES / 2] * 1e3,
+                  lat[PROBES - 1] * 1e3, stop_s * 1e3);
+    if (timing_asserted()) {
+        /* A few ms on an idle machine; the bounds leave room for a shared, loaded one. */
+        if (lat[PROBES / 2] > 0.050 || lat[PROBES - 1] > 0.250)
+            fail_msg("a new request waited %.1f ms (median), %.1f ms at worst",
+                     lat[PROBES / 2] * 1e3, lat[PROBES - 1] * 1e3);
+        if (stop_s > 0.100)
+            fail_msg("SIGTERM took %.1f ms to end the server", stop_s * 1e3);
+    }
+}
+
 static void test_nofile_raised(void **state)
 {
     (void)state;
@@ -999,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_default_bind_is_loopback),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_signals_end_it),
+        cmocka_unit_test(test_fair_under_hogs),
         cmocka_unit_test(test_nofile_raised),
         cmocka_unit_test(test_spawn_and_stop),
     };

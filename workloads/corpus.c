@@ -153,8 +153,14 @@ int corpus_image(uint64_t seed, unsigned k, uint32_t w, uint32_t h, uint8_t **ou
 
 int corpus_is_ours(const char *path)
 {
+    return image_has_mark(path, CORPUS_MARK_KEY);
+}
+
+int image_has_mark(const char *path, const char *key)
+{
     static const char sig[8] = "\x89PNG\r\n\x1a\n";
-    static const char mark[] = "tEXt" CORPUS_MARK_KEY;  /* the chunk type, then its key */
+    char mark[96];                      /* the chunk type, then its key and the key's NUL */
+    size_t mlen = (size_t)snprintf(mark, sizeof mark, "tEXt%s", key) + 1;
     char head[1024];
     ssize_t n;
     int fd;
@@ -176,7 +182,7 @@ int corpus_is_ours(const char *path)
     close(fd);
     if (n < (ssize_t)sizeof sig || memcmp(head, sig, sizeof sig) != 0)
         return 0;
-    return memmem(head, (size_t)n, mark, sizeof mark) != NULL;  /* key's NUL included */
+    return mlen <= sizeof mark && memmem(head, (size_t)n, mark, mlen) != NULL;
 }
 
 int corpus_write(const char *dir, unsigned n, uint32_t w, uint32_t h, uint64_t seed, char *err,

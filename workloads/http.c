@@ -34,6 +34,10 @@
 extern const struct workload workload_http;
 
 #define HTTP_MAX_URLS 100000
+/* A task's timeout when --timeout-ms is not given: a silent server must not hang the run until
+ * Ctrl-C. --timeout-ms T replaces it (0: no timeout at all). Against the embedded server the
+ * task's own --sleep-ms is added, so a long sleep is never mistaken for silence. */
+#define HTTP_DEFAULT_TIMEOUT_MS 30000
 
 struct http_ctx {
     char **urls;                /* task i fetches urls[i % n_urls] */
@@ -56,7 +60,18 @@ struct http_ctx {
     struct event watch_ready;   /* set by the watcher once it runs (set-up waits for it) */
     struct http_async **inflight;   /* by task index, NULL when not running */
     unsigned tasks;
+    uint64_t default_timeout_ms;    /* HTTP_DEFAULT_TIMEOUT_MS (+ sleep) when --timeout-ms is
+                                       absent, else 0: the run's own deadline rules */
 };
+
+/* True when option `name` was given on the command line (not only defaulted). */
+static bool http_opt_given(const struct options *o, const char *name)
+{
+    for (unsigned k = 0; o && k < o->n; k++)
+        if (strcmp(o->kv[k].name, name) == 0)
+            return true;
+    return false;
+}
 
 /* ---- the body: its checksum (the server's FNV-1a) and size, nothing kept ---- */
 
@@ -275,6 +290,19 @@ static int http_setup(const struct options *o, const struct run_params *p, void 
         r = -EINVAL;
         goto fail;
     }
+    /* The embedded server's options mean nothing to another server: refused rather than
+     * silently ignored, so a run never claims a delay or a size it did not ask for. */
+    for (const char *const *opt = (const char *const[]){ "sleep-ms", "bytes", NULL }; *opt;
+         opt++)
+        if ((url || urls) && http_opt_given(o, *opt)) {
+            snprintf(err, errlen, "--%s applies to the embedded server only, not with --%s",
+                     *opt, url ? "url" : "urls");
+            r = -EINVAL;
+            goto fail;
+        }
+    if (!p->timeout_set)
+        c->default_timeout_ms = HTTP_DEFAULT_TIMEOUT_MS +
+            (url || urls ? 0 : workload_opt_u64(&workload_http, o, "sleep-ms"));
     /* libcurl is loaded here, not linked, so that runs of other workloads fork a parent
      * without its ~30 libraries (fork cost grows with the parent's mappings). Once, before any
      * thread or fork, like curl_global_init. */
@@ -390,7 +418,7 @@ static void prepare(struct http_ctx *c, CURL *h, unsigned i, const struct task_e
         long ms = (long)((env->deadline - clock_now()) * 1000.0 + 0.5);
         curl_dl.easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 1 ? ms : 1L);
     } else {
-        curl_dl.easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+        curl_dl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->default_timeout_ms);
     }
     b->sum = SERVER_CHECKSUM_INIT;
     b->bytes = 0;
@@ -413,8 +441,10 @@ static int conclude(struct http_ctx *c, CURL *h, CURLcode rc, unsigned i, const 
     case CURLE_OK:
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        return task_fail(r, TASK_TIMEOUT, "timeout", "task %u: timeout after %.0f ms (%s)", i, ms,
-                         c->urls[i % c->n_urls]);
+        return task_fail(r, TASK_TIMEOUT, "timeout", "task %u: timeout after %.0f ms (%s)%s", i,
+                         ms, c->urls[i % c->n_urls],
+                         c->default_timeout_ms ? "; the default timeout: --timeout-ms T sets "
+                         "another, 0 none" : "");
     case CURLE_ABORTED_BY_CALLBACK:
         return task_fail(r, TASK_CANCELLED, "cancelled", "task %u: cancelled after %.0f ms", i, ms);
     case CURLE_COULDNT_CONNECT:
@@ -721,6 +751,8 @@ static void http_report(void *ctx, const struct task_result *rs, unsigned n, str
     json_key_uint(j, "http_connects", connects);
     json_key_str(j, "http_target", c->embedded ? "embedded" : "user");
     json_key_bool(j, "http_reuse", !c->no_reuse);
+    /* The timeout each transfer had: the default when --timeout-ms was absent. */
+    json_key_uint(j, "http_default_timeout_ms", c->default_timeout_ms);
     /* The server still runs here (teardown stops it): its CPU time during the batch is the
      * difference of two /proc readings, kept apart from the client's figures. */
     if (c->server_pid > 0) {

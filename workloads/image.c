@@ -204,6 +204,46 @@ int image_png_size(const void *buf, size_t len, uint32_t *w, uint32_t *h, char *
     return rc;
 }
 
+static int img_header_body(struct img_hdr *d, struct image_header *hd)
+{
+    png_uint_32 w, h;
+    int depth, ctype, interlace;
+    if (setjmp(png_jmpbuf(d->png)))
+        return IMAGE_EBAD;
+    png_set_read_fn(d->png, &d->src, img_png_read);
+    img_png_read_limits(d->png);
+    png_read_info(d->png, d->info);
+    png_get_IHDR(d->png, d->info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
+    hd->w = w;
+    hd->h = h;
+    hd->depth = (uint32_t)depth;
+    hd->interlaced = interlace != PNG_INTERLACE_NONE;
+    hd->ch = (ctype & PNG_COLOR_MASK_ALPHA) || png_get_valid(d->png, d->info, PNG_INFO_tRNS)
+             ? 4 : 3;
+    return 0;
+}
+
+int image_png_header(const void *buf, size_t len, struct image_header *hd, char *msg)
+{
+    struct img_hdr d = { .src = { buf, len, 0 } };
+    int rc;
+
+    memset(hd, 0, sizeof *hd);
+    msg[0] = '\0';
+    if (len < 8 || png_sig_cmp(buf, 0, 8) != 0) {
+        snprintf(msg, IMAGE_MSG_LEN, len ? "Not a PNG file (bad signature)"
+                                         : "empty file (0 bytes)");
+        return IMAGE_EBAD;
+    }
+    if ((rc = img_png_open(&d.png, &d.info, msg)) != 0)
+        return rc;
+    rc = img_header_body(&d, hd);
+    png_destroy_read_struct(&d.png, &d.info, NULL);
+    if (rc != 0 && !msg[0])
+        snprintf(msg, IMAGE_MSG_LEN, "libpng error");
+    return rc;
+}
+
 /* ---- encode ---- */
 
 struct img_sink {
@@ -779,7 +819,22 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len)
     return 0;
 }
 
+static int img_write_file(const char *dir, const char *name, const void *data, size_t len,
+                          int (*replaceable)(const char *path));
+
 int image_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    return img_write_file(dir, name, data, len, NULL);
+}
+
+int image_write_file_guarded(const char *dir, const char *name, const void *data, size_t len,
+                             int (*replaceable)(const char *path))
+{
+    return img_write_file(dir, name, data, len, replaceable);
+}
+
+static int img_write_file(const char *dir, const char *name, const void *data, size_t len,
+                          int (*replaceable)(const char *path))
 {
     const uint8_t *buf = data;
     char tmp[4400], path[4400];
@@ -804,9 +859,74 @@ int image_write_file(const char *dir, const char *name, const void *data, size_t
         e = -errno;
     if (close(fd) < 0 && !e)
         e = -errno;
+    if (!e && replaceable) {
+        /* A new name never replaces anything; an existing one only when it is ours. */
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno == EEXIST)
+            e = replaceable(path) ? 0 : -EEXIST;
+        else if (errno != EINVAL && errno != ENOSYS)  /* a file system without the flag */
+            e = -errno;
+    }
     if (!e && rename(tmp, path) < 0)
         e = -errno;
     if (e)
         unlink(tmp);
     return e;
+}
+
+/* ---- what a thumbnail task costs ---- */
+
+static uint64_t img_sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t img_sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+#define IMG_LIBPNG_FIXED (256u << 10)   /* libpng's structs, zlib's inflate or deflate state */
+
+uint64_t image_thumb_bytes(const struct image_header *hd, size_t file_len, double sigma,
+                           uint32_t tw, uint32_t th)
+{
+    const uint64_t W = hd->w, H = hd->h, C = hd->ch ? hd->ch : 4;
+    const uint64_t stride = img_sat_mul(W, C), px = img_sat_mul(stride, H);
+
+    /* Decode: the file is still held; libpng keeps the row being read and the previous one,
+     * each at the widest pixel its transformations pass through (16-bit RGBA: 8 bytes). */
+    uint64_t libpng_row = img_sat_add(img_sat_mul(W, 8), 64);
+    uint64_t decode = img_sat_add(img_sat_add(file_len, px),
+                                  img_sat_add(img_sat_mul(H, sizeof(void *)),
+                                              img_sat_add(img_sat_mul(libpng_row, 2),
+                                                          IMG_LIBPNG_FIXED)));
+    /* Blur (image_blur): lines of len bytes — the running sums (4 bytes each), a ring of r+1
+     * lines, the first line and the output line — and the block of nb rows turned into
+     * columns. */
+    uint64_t blur = px;
+    if (sigma > 0) {
+        struct blur_box b = blur_box_of(sigma);
+        uint64_t nb = stride ? ((uint64_t)1 << 20) / stride : 16;
+        nb = nb >= 16 ? 16 : nb < 1 ? 1 : nb;
+        uint64_t blen = nb * C, len = stride > blen ? stride : blen;
+        uint64_t scratch = img_sat_mul(len, 4 + (uint64_t)b.r + 1 + 2);
+        if (nb > 1)
+            scratch = img_sat_add(scratch, img_sat_mul(W, blen));
+        blur = img_sat_add(px, scratch);
+    }
+    /* Shrink: column sums of one row (4 or 8 bytes a sample) and the thumbnail. */
+    uint64_t tpx = (uint64_t)tw * th * C;
+    uint64_t shrink = img_sat_add(px, img_sat_add(img_sat_mul(stride, H * 255 >= (1ull << 32)
+                                                                          ? 8 : 4), tpx));
+    /* Encode: the thumbnail, its row pointers, the PNG growing in memory (at most about the
+     * thumbnail's size, doubled by realloc) and zlib's deflate state. */
+    uint64_t encode = tpx * 3 + (uint64_t)th * sizeof(void *) + IMG_LIBPNG_FIXED;
+    uint64_t peak = decode;
+    if (blur > peak) peak = blur;
+    if (shrink > peak) peak = shrink;
+    if (encode > peak) peak = encode;
+    return peak;
 }

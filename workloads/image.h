@@ -39,6 +39,29 @@ int image_decode(const void *buf, size_t len, uint64_t max_pixels, struct image 
  * header chunk). Returns 0 or IMAGE_EBAD with a message in msg. */
 int image_png_size(const void *buf, size_t len, uint32_t *w, uint32_t *h, char *msg);
 
+/* What a PNG's header says, read without decoding a pixel (image_png_header). */
+struct image_header {
+    uint32_t w, h;
+    uint32_t ch;            /* channels image_decode will give: 3, or 4 with alpha or tRNS */
+    uint32_t depth;         /* bits per sample in the file: 1, 2, 4, 8 or 16 */
+    uint32_t interlaced;    /* 1 for Adam7 */
+};
+
+/* The header of the PNG in buf (libpng reads the chunks before the first IDAT, skipping the
+ * ancillary ones image_decode skips). 0, or IMAGE_EBAD with a message in msg, or -ENOMEM. */
+int image_png_header(const void *buf, size_t len, struct image_header *hd, char *msg);
+
+/* The most memory one thumbnail task can hold at once for an image with header hd, read from a
+ * file of file_len bytes and shrunk to tw x th with a blur of sigma, in bytes: the largest of
+ *   decode: the file's bytes + the pixels (w x h x ch) + the row pointers (h pointers) +
+ *           libpng's two row buffers (at its widest pixel, 8 bytes) + zlib's state;
+ *   blur:   the pixels + its scratch (a window of rows, the running sums, a block of rows);
+ *   shrink: the pixels + its column sums + the thumbnail;
+ * each rounded up. Computed from the header alone, before anything is allocated: the
+ * thumbnail workload refuses an image whose cost is over its --decode-budget-mb. */
+uint64_t image_thumb_bytes(const struct image_header *hd, size_t file_len, double sigma,
+                           uint32_t tw, uint32_t th);
+
 /* A text chunk (tEXt key/value) to write. */
 struct image_text {
     const char *key, *value;
@@ -78,6 +101,12 @@ uint64_t image_checksum(const void *buf, size_t len);
 
 /* The text chunk key every corpus image carries; its value names the parameters. */
 #define CORPUS_MARK_KEY "concbench-corpus"
+/* The text chunk key every thumbnail carries: how a thumbnail run recognises its own earlier
+ * outputs, the only files it ever replaces. */
+#define THUMB_MARK_KEY "concbench-thumbnail"
+/* The largest corpus image made (8192 x 8192): generating one costs about 3 bytes a pixel and
+ * a few seconds per 10^7 pixels, and decoding it must fit the default --decode-budget-mb. */
+#define CORPUS_MAX_PIXELS (1ull << 26)
 
 /* Write image k of the corpus (seed, w x h, 8-bit RGB, photograph-like: smooth gradients,
  * soft shapes, grain) as PNG into memory; the same arguments always give the same bytes.
@@ -96,6 +125,9 @@ int corpus_write(const char *dir, unsigned n, uint32_t w, uint32_t h, uint64_t s
 
 /* True when path is a PNG holding the corpus marker chunk. */
 int corpus_is_ours(const char *path);
+/* True when path is a regular file (not followed through a symbolic link) that is a PNG with
+ * a tEXt chunk of key `key` in its first KiB. */
+int image_has_mark(const char *path, const char *key);
 
 /* mkdir -p: create dir and its missing parents (mode 0777 & ~umask). 0 or negative errno. */
 int image_mkdirs(const char *dir);
@@ -109,5 +141,11 @@ int image_read_file(const char *path, uint8_t **buf, size_t *len);
  * rename it: a reader sees the whole file or none. No fsync: outputs are measured, not kept
  * safe across a crash. 0 or a negative errno; on failure the temporary file is removed. */
 int image_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* The same, but an existing dir/name is replaced only when replaceable(path) says so (a
+ * thumbnail of ours, image_has_mark): a new name is made with renameat2(RENAME_NOREPLACE), so a
+ * file appearing meanwhile is not replaced either. -EEXIST when the file there is not
+ * replaceable (it is left as it was). */
+int image_write_file_guarded(const char *dir, const char *name, const void *data, size_t len,
+                             int (*replaceable)(const char *path));
 
 #endif

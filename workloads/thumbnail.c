@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ struct thumb_ctx {
     bool per_task_names;    /* <base>-<task>.png */
     uint32_t size;
     uint64_t max_pixels;
+    uint64_t budget;        /* bytes one task may hold (--decode-budget-mb) */
     int64_t *stage_ns;      /* [task][2][ST_N] wall, then thread CPU time; MAP_SHARED, so
                                forked children fill the parent's copy */
     size_t stage_size;
@@ -154,18 +157,24 @@ static void thumb_header(const char *path, uint32_t *w, uint32_t *h)
     close(fd);
 }
 
-/* The default corpus folder for these parameters, under $XDG_CACHE_HOME, ~/.cache or /tmp. */
+/* The corpus cache: $XDG_CACHE_HOME/concbench, ~/.cache/concbench or /tmp/concbench-cache-UID. */
+static void thumb_cache_root(char *root, size_t len)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(root, len, "%s/concbench", xdg);
+    else if (home && home[0] == '/')
+        snprintf(root, len, "%s/.cache/concbench", home);
+    else
+        snprintf(root, len, "/tmp/concbench-cache-%u", (unsigned)getuid());
+}
+
+/* The default corpus folder for these parameters, in the corpus cache. */
 static void thumb_cache_dir(char *out, size_t len, unsigned n, uint32_t w, uint32_t h,
                             uint64_t seed)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char root[3000];
-    if (xdg && xdg[0] == '/')
-        snprintf(root, sizeof root, "%s/concbench", xdg);
-    else if (home && home[0] == '/')
-        snprintf(root, sizeof root, "%s/.cache/concbench", home);
-    else
-        snprintf(root, sizeof root, "/tmp/concbench-cache-%u", (unsigned)getuid());
+    thumb_cache_root(root, sizeof root);
     snprintf(out, len, "%s/corpus-%u-%ux%u-seed%llu", root, n, w, h, (unsigned long long)seed);
 }
 
@@ -215,6 +224,35 @@ static int thumb_default_corpus(const struct options *o, char *dir, size_t dirle
                  size ? size : "");
         return -EINVAL;
     }
+    /* Before generating anything: an image the tasks would refuse, or one too large to make,
+     * is a usage error now rather than minutes of generating and a cache full of it. */
+    uint64_t pixels = (uint64_t)w * h;
+    uint64_t max_pixels = workload_opt_u64(&workload_thumbnail, o, "max-pixels");
+    uint64_t budget_mb = workload_opt_u64(&workload_thumbnail, o, "decode-budget-mb");
+    if (pixels > max_pixels) {
+        snprintf(err, errlen, "--corpus-size %ux%u is %llu pixels, more than --max-pixels %llu: "
+                 "every task would refuse it", w, h, (unsigned long long)pixels,
+                 (unsigned long long)max_pixels);
+        return -EINVAL;
+    }
+    if (pixels > CORPUS_MAX_PIXELS) {
+        snprintf(err, errlen, "--corpus-size %ux%u is %llu pixels, more than the corpus "
+                 "generator's ceiling of %llu (8192x8192)", w, h, (unsigned long long)pixels,
+                 (unsigned long long)CORPUS_MAX_PIXELS);
+        return -EINVAL;
+    }
+    struct image_header hd = { .w = w, .h = h, .ch = 3, .depth = 8 };
+    uint32_t tw, tht;
+    image_thumb_size(w, h, (uint32_t)workload_opt_u64(&workload_thumbnail, o, "thumb-size"),
+                     &tw, &tht);
+    /* A corpus image's file is smaller than its raw pixels: count those as its size. */
+    uint64_t need = image_thumb_bytes(&hd, (size_t)pixels * 3, THUMB_SIGMA, tw, tht);
+    if (need > budget_mb << 20) {
+        snprintf(err, errlen, "--corpus-size %ux%u needs about %llu MiB a task, more than "
+                 "--decode-budget-mb %llu", w, h, (unsigned long long)(need >> 20) + 1,
+                 (unsigned long long)budget_mb);
+        return -EINVAL;
+    }
     thumb_cache_dir(dir, dirlen, n, w, h, seed);
     if (thumb_corpus_complete(dir, n))
         return 0;
@@ -251,6 +289,159 @@ static int thumb_default_corpus(const struct options *o, char *dir, size_t dirle
     return rc;
 }
 
+/* ---- where outputs may go ---- */
+
+/* The absolute, symlink-free form of path into out (PATH_MAX bytes), for a path that may not
+ * exist yet: realpath() of its longest existing prefix, then the rest with "." and ".."
+ * applied as written (mkdir -p makes them real folders, never links). 0 or -errno. */
+static int thumb_resolve(const char *path, char *out)
+{
+    char abs[PATH_MAX], head[PATH_MAX];
+    if (path[0] == '/') {
+        if (snprintf(abs, sizeof abs, "%s", path) >= (int)sizeof abs)
+            return -ENAMETOOLONG;
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            return -errno;
+        if (snprintf(abs, sizeof abs, "%s/%s", cwd, path) >= (int)sizeof abs)
+            return -ENAMETOOLONG;
+    }
+    /* Shorten abs from the end until realpath() succeeds; split is where the rest begins. */
+    size_t split = strlen(abs);
+    memcpy(head, abs, split + 1);
+    while (!realpath(head, out)) {
+        char *slash = strrchr(head, '/');
+        if (!slash)
+            return -ENOENT;
+        if (slash == head) {            /* "/" always resolves */
+            head[1] = '\0';
+            split = 1;
+            continue;
+        }
+        *slash = '\0';
+        split = (size_t)(slash - head);
+    }
+    /* The rest, a component at a time. */
+    const char *p = abs + split;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        if (n == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            char *slash = strrchr(out, '/');
+            if (slash && slash != out)
+                *slash = '\0';
+            else
+                out[1] = '\0';
+        } else {
+            size_t len = strlen(out);
+            if (len + 1 + n >= PATH_MAX)
+                return -ENAMETOOLONG;
+            if (len > 1)
+                out[len++] = '/';
+            memcpy(out + len, p, n);
+            out[len + n] = '\0';
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* True when a is b or lies inside it (both resolved). */
+static bool thumb_within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (strcmp(b, "/") == 0)
+        return true;
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+/* --out must not be, hold or lie inside the input folder or the corpus cache: thumbnails are
+ * named after their inputs (and the corpus's names), so writing them there destroys the inputs.
+ * Compared as real paths, after symbolic links. 0, or -EINVAL with the reason in err. */
+static int thumb_check_out(const char *out, const char *images, char *err, size_t errlen)
+{
+    char ro[PATH_MAX], other[PATH_MAX], cache[3000];
+    const char *what[2] = { "the --images folder", "the corpus cache" };
+    const char *paths[2] = { images, cache };
+    int rc;
+
+    thumb_cache_root(cache, sizeof cache);
+    if ((rc = thumb_resolve(out, ro)) < 0) {
+        snprintf(err, errlen, "cannot resolve --out %s: %s", out, strerror(-rc));
+        return -EINVAL;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (thumb_resolve(paths[k], other) < 0)
+            continue;
+        if (thumb_within(ro, other) || thumb_within(other, ro)) {
+            snprintf(err, errlen, "refusing --out %s: it %s %s (%s), whose files the thumbnails "
+                     "would replace; give a folder of its own", out,
+                     strcmp(ro, other) == 0 ? "is" : thumb_within(ro, other) ? "is inside"
+                                                                              : "contains",
+                     what[k], other);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* What a thumbnail may replace in --out: an earlier thumbnail of ours (a regular file with the
+ * THUMB_MARK_KEY text chunk that every thumbnail carries), or a symbolic link (replacing the
+ * link never touches what it points to). Anything else — a user's file, a corpus image, a
+ * folder — is left alone and the task fails. */
+static int thumb_replaceable(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return 1;
+    return image_has_mark(path, THUMB_MARK_KEY);
+}
+
+/* The temporary output folders of runs that are gone. Ours are named
+ * concbench-thumbs-PID-XXXXXX after the run's process id; a run removes its own in teardown
+ * (also after SIGINT, SIGTERM or SIGHUP), but not after SIGKILL or a second Ctrl-C. So each
+ * new run removes those in its temporary folder whose process no longer exists (kill(PID, 0)
+ * says ESRCH) and that belong to this user. A live run's folder is never touched; a folder of
+ * a run in another PID namespace sharing /tmp may look gone: it is the one known blind spot. */
+static void thumb_remove_stale(const char *tmpdir)
+{
+    static const char prefix[] = "concbench-thumbs-";
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char path[PATH_MAX];
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        const char *p = e->d_name;
+        char *end;
+        struct stat st;
+        if (strncmp(p, prefix, sizeof prefix - 1) != 0)
+            continue;
+        p += sizeof prefix - 1;
+        if (*p < '1' || *p > '9')
+            continue;
+        errno = 0;
+        long pid = strtol(p, &end, 10);
+        if (errno || *end != '-' || strlen(end + 1) != 6 || pid <= 0 || pid > INT_MAX ||
+            pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;                   /* alive (or not ours to ask about) */
+        if (snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid())
+            continue;
+        thumb_rmdir(path);
+    }
+    closedir(d);
+}
+
 static void thumb_free(struct thumb_ctx *c)
 {
     for (unsigned k = 0; k < c->nin; k++) {
@@ -282,6 +473,17 @@ static int thumb_setup(const struct options *o, const struct run_params *p, void
     c->tasks = p->tasks;
     c->size = (uint32_t)workload_opt_u64(w, o, "thumb-size");
     c->max_pixels = workload_opt_u64(w, o, "max-pixels");
+    c->budget = workload_opt_u64(w, o, "decode-budget-mb") << 20;
+    if (out && !out[0]) {
+        snprintf(err, errlen, "--out is empty: give a folder for the thumbnails");
+        rc = -EINVAL;
+        goto fail;
+    }
+    if (images && !images[0]) {
+        snprintf(err, errlen, "--images is empty: give a folder of PNG files");
+        rc = -EINVAL;
+        goto fail;
+    }
     if (!images) {
         if ((rc = thumb_default_corpus(o, corpus, sizeof corpus, err, errlen)) < 0)
             goto fail;
@@ -314,6 +516,8 @@ static int thumb_setup(const struct options *o, const struct run_params *p, void
             c->per_task_names = strcmp(c->in[a].base, c->in[b].base) == 0;
 
     if (out) {
+        if ((rc = thumb_check_out(out, images, err, errlen)) < 0)
+            goto fail_names;
         if ((rc = image_mkdirs(out)) < 0) {
             snprintf(err, errlen, "cannot create --out folder %s: %s", out, strerror(-rc));
             goto fail_names;
@@ -321,9 +525,11 @@ static int thumb_setup(const struct options *o, const struct run_params *p, void
         c->out = strdup(out);
     } else {
         const char *t = getenv("TMPDIR");
-        size_t len = (t && *t ? strlen(t) : 4) + 40;
+        size_t len = (t && *t ? strlen(t) : 4) + 64;
+        thumb_remove_stale(t && *t ? t : "/tmp");
         if ((c->out = malloc(len))) {
-            snprintf(c->out, len, "%s/concbench-thumbs-XXXXXX", t && *t ? t : "/tmp");
+            snprintf(c->out, len, "%s/concbench-thumbs-%ld-XXXXXX", t && *t ? t : "/tmp",
+                     (long)getpid());
             if (!mkdtemp(c->out)) {
                 rc = -errno;
                 snprintf(err, errlen, "cannot create a temporary output folder: %s",
@@ -414,6 +620,25 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
                            rc == -EINVAL ? "not a regular file" : strerror(-rc));
         goto out;
     }
+    /* The task's memory, from the header, before anything is allocated for the pixels. */
+    struct image_header hd;
+    rc = image_png_header(buf, len, &hd, msg);
+    if (rc == 0 && (uint64_t)hd.w * hd.h <= c->max_pixels) {
+        image_thumb_size(hd.w, hd.h, c->size, &tw, &tht);
+        uint64_t need = image_thumb_bytes(&hd, len, THUMB_SIGMA, tw, tht);
+        if (need > c->budget) {
+            free(buf);
+            buf = NULL;
+            THUMB_LAP(ST_DECODE);
+            status = task_fail(r, TASK_FAILED, "over decode budget",
+                               "task %u: %s: %ux%u needs about %llu MiB to decode and shrink, "
+                               "over the per-task budget of %llu MiB (--decode-budget-mb)", i,
+                               in->shown, hd.w, hd.h, (unsigned long long)(need >> 20) + 1,
+                               (unsigned long long)(c->budget >> 20));
+            goto out;
+        }
+    }
+    /* A header libpng refuses, or too many pixels: image_decode says so in its own words. */
     rc = image_decode(buf, len, c->max_pixels, &im, msg);
     free(buf);
     buf = NULL;
@@ -436,10 +661,15 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
         goto out;
     image_thumb_size(im.w, im.h, c->size, &tw, &tht);
     rc = image_shrink(&im, tw, tht, &th);
+    image_free(&im);                    /* the full image is not needed from here on */
     THUMB_LAP(ST_SHRINK);
     if (rc < 0)
         goto nomem;
-    rc = image_encode(&th, THUMB_LEVEL, NULL, 0, &png, &plen, msg);
+    /* The mark that makes it ours: a later run may replace it, and nothing else. */
+    char mark[64];
+    snprintf(mark, sizeof mark, "sigma=%g size=%u", THUMB_SIGMA, (unsigned)c->size);
+    struct image_text text[] = { { THUMB_MARK_KEY, mark } };
+    rc = image_encode(&th, THUMB_LEVEL, text, 1, &png, &plen, msg);
     THUMB_LAP(ST_ENCODE);
     if (rc < 0) {
         status = task_fail(r, TASK_FAILED, "encode", "task %u: %s: cannot encode: %s", i,
@@ -449,8 +679,14 @@ static int thumb_run(void *ctx, unsigned i, const struct task_env *env, struct t
     if ((status = thumb_check(env, i, "write", r)) != TASK_OK)
         goto out;
     thumb_out_name(c, i, name, sizeof name);
-    rc = image_write_file(c->out, name, png, plen);
+    rc = image_write_file_guarded(c->out, name, png, plen, thumb_replaceable);
     THUMB_LAP(ST_WRITE);
+    if (rc == -EEXIST) {
+        status = task_fail(r, TASK_FAILED, "would overwrite",
+                           "task %u: refusing to replace %s/%s: it is not a thumbnail of ours",
+                           i, c->out, name);
+        goto out;
+    }
     if (rc < 0) {
         status = task_fail(r, TASK_FAILED, "write", "task %u: cannot write %s/%s: %s", i,
                            c->out, name, strerror(-rc));
@@ -613,6 +849,9 @@ static const struct wopt thumb_opts[] = {
     { "thumb-size", WOPT_UINT, "50", 1, 65535, "thumbnails fit inside S x S" },
     { "max-pixels", WOPT_UINT, "100000000", 1, IMAGE_MAX_PIXELS_CAP,
       "refuse an image whose header declares more pixels" },
+    { "decode-budget-mb", WOPT_UINT, "512", 1, 1u << 20,
+      "memory one task may use, in MiB, computed from the PNG header before decoding (pixels, "
+      "row pointers, libpng's and the blur's buffers); an image over it fails its task" },
     { "corpus-images", WOPT_UINT, "16", 1, 10000, "default corpus: number of images" },
     { "corpus-size", WOPT_STRING, "1920x1080", 0, 0, "default corpus: WIDTHxHEIGHT" },
     { "corpus-seed", WOPT_UINT, "1", 0, UINT64_MAX, "default corpus: seed" },

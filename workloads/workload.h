@@ -103,6 +103,7 @@ struct run_params {
     unsigned chunk;         /* task indices per hand-out in the pools; 0: the model's choice */
     double t0;              /* batch start (clock_now()); task offsets are relative to it */
     double timeout_s;       /* per-task timeout from the task's own start; 0: none */
+    bool timeout_set;       /* --timeout-ms was given (0 included): no workload default */
     double inject_pct;      /* calibration: extra busy work, % of each task's own duration */
     struct event *cancel;   /* set on SIGINT/SIGTERM; models stop dispatching and cancel */
     const struct options *model_opts;   /* the model's own options (model_opt); may be NULL */
@@ -116,6 +117,9 @@ struct run_stats {
     long children_sum_rss_kb;   /* sum of the children's peak RSS (wait4), process models */
     unsigned workers_replaced;  /* pool workers that died and were replaced */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
+    unsigned conc_reached;  /* most tasks in flight at once, when the model had to cap its
+                               concurrency below run_params.concurrency; 0: not capped */
+    char conc_cap[128];     /* why it was capped ("RLIMIT_NOFILE leaves 61 descriptors") */
 };
 
 /* The sweep's profile scales: a profile line's {args} and {conc_args} take the workload's
