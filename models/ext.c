@@ -805,6 +805,7 @@ static int ext_run_slot(unsigned k, const struct workload *w, void *ctx,
     }
     setpgid(c.pid, c.pid);              /* also here: no race with kill(-pid) */
     pid_t pgid = c.pid;
+    model_task_started();               /* run --ready-fd: the program is running */
     close(po[1]);
     close(pe[1]);
     close(in);
