@@ -329,6 +329,47 @@ static void test_ctrl_c(void **state)
     interrupt("python-threads", "60000");
 }
 
+/* profiles/reference holds every cell of ref/python/profile (what --with-reference python
+ * adds), and the sweep plans them: every Python model found by name, none skipped. */
+static void test_reference_profile(void **state)
+{
+    char dir[512], path[600], *line = NULL;
+    size_t cap = 0;
+    (void)state;
+    cb_fuzz_dir("..", dir, sizeof dir);         /* tests/fuzz/.. = tests/ */
+    snprintf(path, sizeof path, "%s/../profiles/reference", dir);
+    FILE *ref = fopen(path, "r");
+    assert_non_null(ref);
+    char *all = NULL;
+    size_t alen = 0;
+    FILE *mem = open_memstream(&all, &alen);
+    while (getline(&line, &cap, ref) > 0)
+        fputs(line, mem);
+    fclose(mem);
+    fclose(ref);
+    snprintf(path, sizeof path, "%s/../ref/python/profile", dir);
+    FILE *py = fopen(path, "r");
+    assert_non_null(py);
+    unsigned cells = 0;
+    while (getline(&line, &cap, py) > 0)
+        if (strncmp(line, "cell ", 5) == 0) {
+            cells++;
+            if (!strstr(all, line))
+                fail_msg("profiles/reference lacks this line of ref/python/profile:\n%s", line);
+        }
+    fclose(py);
+    free(line);
+    free(all);
+    assert_true(cells >= 5);
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "reference", "--dry-run", NULL);
+    assert_int_equal(o.status, 0);
+    for (size_t k = 0; k < sizeof ref_models / sizeof ref_models[0]; k++)
+        assert_non_null(strstr(o.out, ref_models[k]));
+    assert_null(strstr(o.out, "skipped"));
+    cb_out_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_no_external_form),
         cmocka_unit_test(test_hang),
         cmocka_unit_test(test_ctrl_c),
+        cmocka_unit_test(test_reference_profile),
     };
     return cmocka_run_group_tests_name("external", tests, setup_fakes, teardown_fakes);
 }
