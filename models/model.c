@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/ext.h"
 #include "runtime/clock.h"
 #include "runtime/event.h"
 
@@ -34,7 +35,7 @@ const struct model *model_find(const char *name)
     for (const struct model *const *m = models; *m; m++)
         if (strcmp((*m)->name, name) == 0)
             return *m;
-    return NULL;
+    return ext_find(name);      /* external models (models/ext.h): by name only */
 }
 
 const struct model *model_serial(void)

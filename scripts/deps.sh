@@ -2,8 +2,11 @@
 # deps.sh — install the Debian packages concbench needs, when missing (as root), or print the
 # exact command to run (otherwise). usage: sh scripts/deps.sh [PACKAGE...]; without arguments,
 # what the build, the tests and the benchmark need (the fuzz targets pass clang and its runtime).
+# python3-pil: the CPython reference models (ref/python) run on Debian's /usr/bin/python3 and
+# make thumbnails with Pillow; everything else they use is the standard library (asyncio
+# streams for HTTP, so no python3-aiohttp).
 set -u
-pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev libcmocka-dev hyperfine gnuplot-nox"}
+pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev libcmocka-dev hyperfine gnuplot-nox python3 python3-pil"}
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "runtime/clock.h"
+#include "runtime/json.h"
 #include "workloads/workload.h"
 
 /* Iterations between two looks at the cancel flag and the deadline: a few million, so the
@@ -93,6 +94,19 @@ static bool count_verify(void *ctx, const struct task_result *rs, unsigned n, ch
     return true;
 }
 
+/* An external program's task (models/ext.h): "value", its total, exact below 2^53. */
+static int count_ext_take(void *ctx, unsigned i, const struct json_value *res,
+                          struct task_result *r)
+{
+    const struct json_value *v = json_get(res, "value");
+    (void)ctx;
+    if (!v || v->type != JSON_NUMBER || !(v->number >= 0) || v->number > 9007199254740992.0)
+        return task_fail(r, TASK_FAILED, "bad result", "task %u: no \"value\" (the total) "
+                         "from 0 to 2^53", i);
+    r->value = (uint64_t)v->number;
+    return TASK_OK;
+}
+
 static void count_teardown(void *ctx)
 {
     free(ctx);
@@ -129,4 +143,5 @@ const struct workload workload_count = {
     .run = count_run,
     .verify = count_verify,
     .teardown = count_teardown,
+    .ext_take = count_ext_take,
 };

@@ -762,6 +762,39 @@ static void http_report(void *ctx, const struct task_result *rs, unsigned n, str
     }
 }
 
+/* ---- external programs (models/ext.h) ---- */
+
+/* "urls": task i fetches urls[i % length]; "embedded": our own server answers them. */
+static void http_ext_describe(void *ctx, struct json_out *j)
+{
+    const struct http_ctx *c = ctx;
+    json_key(j, "urls");
+    json_array_begin(j);
+    for (unsigned k = 0; k < c->n_urls; k++)
+        json_str(j, c->urls[k]);
+    json_array_end(j);
+    json_key_bool(j, "embedded", c->embedded);
+}
+
+/* "http_status", "bytes" and "fnv1a" (16 hex digits: FNV-1a 64 of the body, server.h). */
+static int http_ext_take(void *ctx, unsigned i, const struct json_value *res,
+                         struct task_result *r)
+{
+    const struct json_value *st = json_get(res, "http_status"), *b = json_get(res, "bytes"),
+                            *f = json_get(res, "fnv1a"), *cn = json_get(res, "connects");
+    char *end = NULL;
+    (void)ctx;
+    if (!st || st->type != JSON_NUMBER || !b || b->type != JSON_NUMBER || !f ||
+        f->type != JSON_STRING || strlen(f->string) != 16 ||
+        (r->value = strtoull(f->string, &end, 16), *end))
+        return task_fail(r, TASK_FAILED, "bad result", "task %u: needs \"http_status\", "
+                         "\"bytes\" and \"fnv1a\" (16 hex digits)", i);
+    r->extra[0] = (int64_t)st->number;
+    r->extra[1] = (int64_t)b->number;
+    r->extra[2] = cn && cn->type == JSON_NUMBER ? (int64_t)cn->number : 0;
+    return TASK_OK;
+}
+
 static const struct wopt http_opts[] = {
     { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms" },
     { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer" },
@@ -801,4 +834,6 @@ const struct workload workload_http = {
     .verify = http_verify,
     .report = http_report,
     .teardown = http_teardown,
+    .ext_describe = http_ext_describe,
+    .ext_take = http_ext_take,
 };

@@ -12,6 +12,7 @@
 struct loop;
 struct event;
 struct json_out;
+struct json_value;
 
 /* What became of one task. Zero is "never started", so zeroed results read as such. */
 enum task_status {
@@ -108,6 +109,8 @@ struct run_params {
     struct event *cancel;   /* set on SIGINT/SIGTERM; models stop dispatching and cancel */
     const struct options *model_opts;   /* the model's own options (model_opt); may be NULL */
     struct run_stats *stats;/* filled by the model */
+    const struct options *workload_opts;    /* the workload's (external models pass them on);
+                                             * may be NULL */
 };
 
 /* Figures only a model can know; the harness records them. */
@@ -116,6 +119,8 @@ struct run_stats {
     long children_max_rss_kb;   /* largest child peak RSS (wait4), process models */
     long children_sum_rss_kb;   /* sum of the children's peak RSS (wait4), process models */
     unsigned workers_replaced;  /* pool workers that died and were replaced */
+    double wall_s;          /* the batch's wall time as the model measured it (an external
+                             * program times its own batch, models/ext.h); 0: the harness's */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
     unsigned conc_reached;  /* most tasks in flight at once, when the model had to cap its
                                concurrency below run_params.concurrency; 0: not capped */
@@ -173,6 +178,15 @@ struct workload {
     void (*report)(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j);
 
     void (*teardown)(void *ctx);
+
+    /* External implementations (models/ext.h, docs/external.md); both NULL: the workload has
+     * no external form. ext_describe writes what set-up produced (URL, folders) as members of
+     * the open "setup" object the program reads. ext_take reads task i's result object from
+     * the program into r (value, extra) so that verify can judge it, checks what only an
+     * external result needs (a thumbnail close to our own), and returns the task's status
+     * (task_fail for a bad result). Parent process, after the program has ended. */
+    void (*ext_describe)(void *ctx, struct json_out *j);
+    int (*ext_take)(void *ctx, unsigned i, const struct json_value *res, struct task_result *r);
 };
 
 /* The registry, NULL-terminated; one line a workload in workload.c. */
