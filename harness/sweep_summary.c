@@ -132,10 +132,15 @@ static void workload_params(const struct sweep_cell *c, char *buf, size_t len)
     catalog_params(workload_find(c->workload), NULL, c->args, buf, len);
 }
 
-static bool is_serial(const struct sweep_cell *c)
+/* Is s the serial reference for cell c: a serial model of c's model's family (C models with C
+ * models, the CPython rows with CPython's single)? */
+static bool is_serial_for(const struct sweep_cell *s, const struct sweep_cell *c)
 {
-    const struct model *m = model_find(c->model);
-    return m && m->serial;
+    const struct model *m = model_find(s->model), *mc = model_find(c->model);
+    if (!m || !m->serial)
+        return false;
+    const char *fa = m->family ? m->family : "", *fb = mc && mc->family ? mc->family : "";
+    return strcmp(fa, fb) == 0;
 }
 
 /* The serial reference's row for cell c: same workload, workload params and (when `tasks`)
@@ -147,7 +152,7 @@ static size_t serial_ref(const struct sweep_cell *cells, size_t ncells,
     size_t best = SIZE_MAX;
     int best_rank = 3;
     for (size_t s = 0; s < ncells; s++) {
-        if (!is_serial(&cells[s]) || strcmp(cells[s].workload, cells[c].workload) != 0 ||
+        if (!is_serial_for(&cells[s], &cells[c]) || strcmp(cells[s].workload, cells[c].workload) != 0 ||
             (tasks && cells[s].tasks != cells[c].tasks) || strcmp(wparams[s], wparams[c]) != 0 ||
             isnan(rows[s].median_s) || cells[s].tasks == 0)
             continue;

@@ -252,6 +252,7 @@ bad:
         .order = have_order ? order : mm->order + 100,
         .color = e->color,
         .serial = have_serial ? serial : mm->serial,
+        .family = e->family,
         .pool = mm->pool,
         .forks = mm->forks,
         .cpu_inline = mm->cpu_inline,

@@ -24,6 +24,8 @@ struct model {
     unsigned order;         /* position in charts and tables, lower first */
     const char *color;      /* "#rrggbb": its colour in every chart */
     bool serial;            /* the serial reference: speed-ups and t1 are measured against it */
+    const char *family;     /* implementations compared with their own serial reference: NULL
+                             * for concbench's C models, "python" for the CPython rows */
     bool pool;              /* -j is its pool size (default: online CPUs), not a cap */
     bool forks;             /* runs tasks in child processes */
     bool cpu_inline;        /* runs a workload without an async form inline on one thread:
