@@ -22,6 +22,9 @@ static const struct command cmd_sweep_ = { "sweep", "run the benchmark matrix re
 static const struct command cmd_report_ = { "report", "draw the charts and write report.md for a "
                                             "results folder (make plots)", cmd_report };
 
+static const struct command cmd_compare_ = { "compare", "compare two sweeps cell by cell "
+                                             "(ratio, interval, verdict)", cmd_compare };
+
 const struct command *const commands[] = {
     &cmd_list_,
     &cmd_run_,
@@ -29,6 +32,7 @@ const struct command *const commands[] = {
     &cmd_corpus_,
     &cmd_serve_,
     &cmd_report_,
+    &cmd_compare_,
     &cmd_perf_,
     NULL,
 };
