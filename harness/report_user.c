@@ -22,6 +22,7 @@
 struct dim {
     int col;
     char name[48];          /* "tasks", "concurrency", or the option's name */
+    bool swept;             /* for the workload at hand */
 };
 
 struct line {
@@ -86,7 +87,7 @@ static size_t write_chart_data(FILE *f, const struct csv *c, const size_t *rows,
         char key[200];
         str_copy(key, sizeof key, m);
         for (size_t e = 0; e < ndims; e++)
-            if (e != d && distinct(c, mine, nm, dims[e].col) > 1)
+            if (e != d && dims[e].swept && distinct(c, mine, nm, dims[e].col) > 1)
                 str_append(key, sizeof key, " %s=%s",
                            is(dims[e].name, "concurrency") ? "j" :
                            is(dims[e].name, "tasks") ? "n" : dims[e].name,
@@ -191,8 +192,25 @@ int report_user_charts(const struct report_data *d, const char *plots_dir, const
             if (is(csv_str(&c, r, cpart), "user") && is(csv_str(&c, r, cw), ws[w]) &&
                 isfinite(csv_num(&c, r, cmed)))
                 rows[n++] = r;
+        for (size_t k = 0; k < ndims; k++)
+            dims[k].swept = dims[k].col >= 0 && n && distinct(&c, rows, n, dims[k].col) > 1;
+        /* Concurrency follows N for the models whose default is N: it is swept only when it
+         * varies at one model, N and set of options. */
+        if (dims[1].swept) {
+            bool varies = false;
+            int cm = csv_col(&c, "model"), cpar = csv_col(&c, "params");
+            for (size_t i = 0; i < n && !varies; i++)
+                for (size_t j = i + 1; j < n && !varies; j++)
+                    varies = is(csv_str(&c, rows[i], cm), csv_str(&c, rows[j], cm)) &&
+                             csv_uint(&c, rows[i], dims[0].col) ==
+                                 csv_uint(&c, rows[j], dims[0].col) &&
+                             is(csv_str(&c, rows[i], cpar), csv_str(&c, rows[j], cpar)) &&
+                             csv_uint(&c, rows[i], dims[1].col) !=
+                                 csv_uint(&c, rows[j], dims[1].col);
+            dims[1].swept = varies;
+        }
         for (size_t k = 0; n && k < ndims; k++) {
-            if (dims[k].col < 0 || distinct(&c, rows, n, dims[k].col) < 2)
+            if (!dims[k].swept)
                 continue;
             /* Only the rows that have this dimension (an option another workload lacks). */
             static size_t sub[MAXROWS];
