@@ -100,7 +100,8 @@ int sweep_user_plan(const struct sweep_user *u, const char *exe, unsigned runs, 
 int sweep_parse_range(const char *text, uint64_t min, uint64_t max, unsigned cores,
                       uint64_t *out, unsigned max_n, char *err, size_t errlen);
 /* The swept options of a plan: option names whose value (given, or the declaring table's
- * default) differs between cells; the `parameter_NAME` columns of summary.csv. Returns the
+ * default) differs between its cells of part `user`; the `parameter_NAME` columns of
+ * summary.csv (none for a sweep without user cells). Returns the
  * count (at most max). */
 #define SWEEP_PARAM_NAME 40
 size_t sweep_param_names(const struct sweep_cell *cells, size_t n, char (*names)[SWEEP_PARAM_NAME],

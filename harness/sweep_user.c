@@ -554,6 +554,8 @@ size_t sweep_param_names(const struct sweep_cell *cells, size_t n, char (*names)
 {
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
+        if (cells[i].part != SWEEP_USER)
+            continue;           /* the profiles' own parts keep their columns as they were */
         const char *p = cells[i].params;
         for (; *p; p += strcspn(p, ";") + (p[strcspn(p, ";")] == ';')) {
             char name[SWEEP_PARAM_NAME], a[160], b[160];
@@ -570,7 +572,8 @@ size_t sweep_param_names(const struct sweep_cell *cells, size_t n, char (*names)
             sweep_param_value(&cells[i], name, a, sizeof a);
             bool differs = false;
             for (size_t k = 0; k < n && !differs; k++) {
-                if (!decl_of(workload_find(cells[k].workload), model_find(cells[k].model), name))
+                if (cells[k].part != SWEEP_USER ||
+                    !decl_of(workload_find(cells[k].workload), model_find(cells[k].model), name))
                     continue;
                 differs = strcmp(sweep_param_value(&cells[k], name, b, sizeof b), a) != 0;
             }
