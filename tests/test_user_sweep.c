@@ -80,33 +80,60 @@ static void expect_usage(const char *want, const char *const *args)
 }
 #define USAGE(want, ...) expect_usage(want, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* In-process: sweep_user_plan refuses with -EINVAL and a message naming what is wrong. */
+static void expect_refused(const char *want, const struct sweep_user *u)
+{
+    struct sweep_plan plan;
+    char err[1024] = "";
+    int e = sweep_user_plan(u, cb_path(), 2, 2, false, &plan, err, sizeof err);
+    if (e == 0)
+        sweep_plan_free(&plan);
+    if (e != -EINVAL || !strstr(err, want))
+        fail_msg("want -EINVAL and '%s', got %d: %s", want, e, err);
+}
+#define REFUSED(want, ...) expect_refused(want, &(struct sweep_user){ __VA_ARGS__ })
+
 static void test_user_sweep_usage(void **state)
 {
     (void)state;
+    /* Through the binary: exit 2 and the message. */
     USAGE("unknown workload 'nope'; workloads: sleep", "-w", "nope");
-    USAGE("unknown model 'nope'; models: single", "-w", "sleep", "-m", "nope");
-    USAGE("empty list", "-w", "");
-    USAGE("empty list", "-w", "sleep", "--tasks", "");
-    USAGE("an empty item", "-w", "sleep", "--tasks", "1,,4");
     USAGE("goes nowhere", "-w", "sleep", "--tasks", "100..10");
-    USAGE("goes nowhere", "-w", "sleep", "--tasks", "1..100x1");
-    USAGE("goes nowhere", "-w", "sleep", "--concurrency", "1..8+0");
-    USAGE("out of bounds", "-w", "sleep", "--concurrency", "0");
+    USAGE("not both", "-w", "sleep", "--profile", "test");
+    /* --run-args: run's own parser judges the values (a child `run ARGS -h`). */
+    USAGE("--timeout-ms", "-w", "sleep", "--run-args", "--timeout-ms soon");
+    /* The rest in-process (the same code, without a process each). */
+    REFUSED("unknown model 'nope'; models: single", .workloads = "sleep", .models = "nope");
+    REFUSED("empty list", .workloads = "");
+    REFUSED("empty list", .workloads = "sleep", .tasks = "");
+    REFUSED("an empty item", .workloads = "sleep", .tasks = "1,,4");
+    REFUSED("goes nowhere", .workloads = "sleep", .tasks = "1..100x1");
+    REFUSED("goes nowhere", .workloads = "sleep", .concurrency = "1..8+0");
+    REFUSED("out of bounds", .workloads = "sleep", .concurrency = "0");
     /* An option none of the swept workloads takes, named. */
-    USAGE("--set sleep-ms: no swept workload (count)", "-w", "count", "--set", "sleep-ms=5");
-    USAGE("--set bogus", "-w", "sleep", "--set", "bogus=1");
+    REFUSED("--set sleep-ms: no swept workload (count)", .workloads = "count",
+            .sets = { "sleep-ms=5" }, .nsets = 1);
+    REFUSED("--set bogus", .workloads = "sleep", .sets = { "bogus=1" }, .nsets = 1);
     /* A bad value, checked against the table of each workload that takes it (http's bound is
      * lower than sleep's). */
-    USAGE("bad value '4000000' for --sleep-ms", "-w", "sleep,http", "--set",
-          "sleep-ms=4000000");
-    USAGE("not a whole number", "-w", "sleep", "--set", "sleep-ms=fast");
-    USAGE("given twice", "-w", "sleep", "--set", "sleep-ms=1", "--set", "sleep-ms=2");
-    /* --run-args: run's own parser judges the values; workload options go through --set. */
-    USAGE("--timeout-ms", "-w", "sleep", "--run-args", "--timeout-ms soon");
-    USAGE("give it with --set sleep-ms", "-w", "sleep", "--run-args", "--sleep-ms 3");
-    USAGE("unknown option '--bogus'", "-w", "sleep", "--run-args", "--bogus");
-    USAGE("not both", "-w", "sleep", "--profile", "test");
-    USAGE("needs -w", "-m", "single");
+    REFUSED("bad value '4000000' for --sleep-ms", .workloads = "sleep,http",
+            .sets = { "sleep-ms=4000000" }, .nsets = 1);
+    REFUSED("not a whole number", .workloads = "sleep", .sets = { "sleep-ms=fast" }, .nsets = 1);
+    REFUSED("given twice", .workloads = "sleep", .sets = { "sleep-ms=1", "sleep-ms=2" },
+            .nsets = 2);
+    REFUSED("give it with --set sleep-ms", .workloads = "sleep", .run_args = "--sleep-ms 3");
+    REFUSED("unknown option '--bogus'", .workloads = "sleep", .run_args = "--bogus");
+    REFUSED("needs -w", .models = "single");
+    /* And what is fine: sleep takes the first, count the second. */
+    struct sweep_plan plan;
+    char err[512];
+    struct sweep_user ok = { .workloads = "sleep,count", .models = "single",
+                             .sets = { "sleep-ms=10", "count=30000000" }, .nsets = 2 };
+    assert_int_equal(sweep_user_plan(&ok, cb_path(), 2, 2, false, &plan, err, sizeof err), 0);
+    assert_int_equal(plan.ncells, 2);
+    assert_string_equal(plan.cells[0].params, "sleep-ms=10");
+    assert_string_equal(plan.cells[1].params, "count=30000000");
+    sweep_plan_free(&plan);
 }
 
 static void test_ranges(void **state)
