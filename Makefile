@@ -51,6 +51,21 @@ $(BUILD)/%.o: %.c
 BUILD_INFO = -DCONCBENCH_CC='"$(CC)"' -DCONCBENCH_CFLAGS='"$(strip $(CFLAGS) $(SAN))"'
 $(BUILD)/harness/metadata.o: REQ_CFLAGS += $(BUILD_INFO)
 
+# The version and the git revision the binary is built from (`concbench --version`, and
+# metadata.json's git.revision): the commit, "-dirty" when tracked files differ from it,
+# "unknown" outside a git checkout. $(BUILD)/revision changes only when the revision does, so
+# the two objects that bake it in are rebuilt then and only then.
+VERSION  = 0.9.0
+REVISION := $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)$(if $(shell git status --porcelain --untracked-files=no 2>/dev/null | head -n 1),-dirty)
+REV_INFO = -DCONCBENCH_VERSION='"$(VERSION)"' -DCONCBENCH_REVISION='"$(REVISION)"'
+$(BUILD)/harness/main.o $(BUILD)/harness/metadata.o: REQ_CFLAGS += $(REV_INFO)
+$(BUILD)/harness/main.o $(BUILD)/harness/metadata.o: $(BUILD)/revision
+$(BUILD)/revision: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(REVISION)' | cmp -s - $@ || echo '$(REVISION)' > $@
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/lib.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -191,6 +206,28 @@ bench-server: $(BIN)/concbench
 perf: $(BIN)/concbench
 	@$(BIN)/concbench perf $(PERF_ARGS)
 
+# make install PREFIX=/usr/local DESTDIR=...: the binary in PREFIX/bin, the gnuplot scripts and
+# the profiles in PREFIX/share/concbench (where an installed binary looks for them: its own
+# ../share/concbench), the man page in PREFIX/share/man/man1. make uninstall removes them.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/concbench
+MANDIR  ?= $(PREFIX)/share/man/man1
+PROFILES = $(filter-out profiles/README,$(wildcard profiles/*))
+.PHONY: install uninstall
+install: $(BIN)/concbench
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plots $(DESTDIR)$(DATADIR)/profiles \
+	    $(DESTDIR)$(MANDIR)
+	install -m 755 $(BIN)/concbench $(DESTDIR)$(BINDIR)/concbench
+	install -m 644 plots/*.gp $(DESTDIR)$(DATADIR)/plots/
+	install -m 644 $(PROFILES) profiles/README $(DESTDIR)$(DATADIR)/profiles/
+	install -m 644 concbench.1 $(DESTDIR)$(MANDIR)/concbench.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/concbench $(DESTDIR)$(MANDIR)/concbench.1
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(wildcard plots/*.gp) $(PROFILES) profiles/README)
+	-rmdir $(DESTDIR)$(DATADIR)/plots $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
+
 clean:
 	rm -rf build bin
 
@@ -211,6 +248,8 @@ help:
 	@echo "make memcheck   valgrind: no leak in run of each workload under single"
 	@echo "make bench-server  the embedded server: wrk requests/s (concbench perf --only server-rps)"
 	@echo "make perf       every promised figure beside the machine's limit, judged (PERF_ARGS=...)"
+	@echo "make install PREFIX=/usr/local DESTDIR=  the binary, plots/, profiles/, concbench.1"
+	@echo "make uninstall  remove what make install put there"
 	@echo "make clean      remove build output"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -36,6 +36,7 @@ int cmd_sweep(int argc, char **argv);    /* harness/sweep.c */
 int cmd_corpus(int argc, char **argv);   /* harness/corpus.c */
 int cmd_serve(int argc, char **argv);    /* harness/serve.c */
 int cmd_report(int argc, char **argv);   /* harness/report.c */
+int cmd_compare(int argc, char **argv);  /* harness/compare_cmd.c */
 
 /* Online CPUs (at least 1). */
 unsigned cli_online_cpus(void);

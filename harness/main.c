@@ -22,6 +22,9 @@ static const struct command cmd_sweep_ = { "sweep", "run the benchmark matrix re
 static const struct command cmd_report_ = { "report", "draw the charts and write report.md for a "
                                             "results folder (make plots)", cmd_report };
 
+static const struct command cmd_compare_ = { "compare", "compare two sweeps cell by cell "
+                                             "(ratio, interval, verdict)", cmd_compare };
+
 const struct command *const commands[] = {
     &cmd_list_,
     &cmd_run_,
@@ -29,9 +32,18 @@ const struct command *const commands[] = {
     &cmd_corpus_,
     &cmd_serve_,
     &cmd_report_,
+    &cmd_compare_,
     &cmd_perf_,
     NULL,
 };
+
+/* The Makefile bakes these in (-DCONCBENCH_VERSION, -DCONCBENCH_REVISION). */
+#ifndef CONCBENCH_VERSION
+#define CONCBENCH_VERSION "unknown"
+#endif
+#ifndef CONCBENCH_REVISION
+#define CONCBENCH_REVISION "unknown"
+#endif
 
 static void usage(FILE *f)
 {
@@ -41,7 +53,9 @@ static void usage(FILE *f)
                "commands:\n");
     for (const struct command *const *c = commands; *c; c++)
         fprintf(f, "  %-8s %s\n", (*c)->name, (*c)->summary);
-    fprintf(f, "\n'concbench COMMAND --help' describes a command.\n");
+    fprintf(f, "\n'concbench COMMAND --help' describes a command; 'concbench --version' (-V)\n"
+               "prints the version and the git revision the binary was built from;\n"
+               "'man concbench' describes them all.\n");
 }
 
 /* Did the output reach its destination? A full disk (ENOSPC), a closed pipe (EPIPE) or an I/O
@@ -74,6 +88,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return finish_output(EXIT_OK);
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "concbench: %s takes no argument\n", argv[1]);
+            return EXIT_USAGE;
+        }
+        printf("concbench %s (git revision %s)\n", CONCBENCH_VERSION, CONCBENCH_REVISION);
         return finish_output(EXIT_OK);
     }
     for (const struct command *const *c = commands; *c; c++)

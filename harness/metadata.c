@@ -24,23 +24,30 @@
 #endif
 
 
+/* The version and the revision the binary was built from (-DCONCBENCH_VERSION,
+ * -DCONCBENCH_REVISION: "<commit>[-dirty]" or "unknown"). */
+#ifndef CONCBENCH_VERSION
+#define CONCBENCH_VERSION "unknown"
+#endif
+#ifndef CONCBENCH_REVISION
+#define CONCBENCH_REVISION "unknown"
+#endif
+
 void sweep_collect_tools(struct sweep_tools *t)
 {
     char *hf[] = { "hyperfine", "--version", NULL };
     char *gp[] = { "gnuplot", "--version", NULL };
-    char *rev[] = { "git", "rev-parse", "HEAD", NULL };
-    char *st[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
-    struct proc_child c;
 
     memset(t, 0, sizeof *t);
     proc_first_line(hf, t->hyperfine, sizeof t->hyperfine);
     proc_first_line(gp, t->gnuplot, sizeof t->gnuplot);
-    proc_first_line(rev, t->git_revision, sizeof t->git_revision);
+    /* The revision built in, not `git rev-parse` of whatever folder the binary runs in. */
+    const char *rev = CONCBENCH_REVISION, *dirty = strstr(rev, "-dirty");
     t->git_dirty = -1;
-    if (t->git_revision[0] && proc_run(st, &(struct proc_opts){ .search = true, .capture_out = true, .timeout_s = 10 }, &c) == 0) {
-        if (c.exit_code == 0)
-            t->git_dirty = c.out && c.out[0] != '\0';
-        proc_child_free(&c);
+    if (strcmp(rev, "unknown") != 0) {
+        snprintf(t->git_revision, sizeof t->git_revision, "%.*s",
+                 (int)(dirty ? (size_t)(dirty - rev) : strlen(rev)), rev);
+        t->git_dirty = dirty != NULL;
     }
 }
 
@@ -108,6 +115,7 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m)
 
     json_key(&j, "build");
     json_object_begin(&j);
+    json_key_str(&j, "version", CONCBENCH_VERSION);
     json_key_str(&j, "cc", CONCBENCH_CC);
     json_key_str(&j, "cflags", CONCBENCH_CFLAGS);
 #ifdef __VERSION__
@@ -138,6 +146,7 @@ int sweep_write_metadata(const char *path, const struct sweep_meta *m)
     if (t && t->git_revision[0]) {
         json_object_begin(&j);
         json_key_str(&j, "revision", t->git_revision);
+        json_key_str(&j, "source", "built in (make)");
         json_key(&j, "dirty");
         if (t->git_dirty < 0)
             json_null(&j);

@@ -92,8 +92,7 @@ int report_publish(const struct report_data *d, const char *docs, char *err, siz
 
 /* ---------------------------------------------------------------- the command */
 
-/* The plots folder: --plots, else $CONCBENCH_PLOTS, else <binary>/../plots, else ./plots. */
-static void find_plots_dir(const char *given, char *buf, size_t len)
+void report_plots_dir(const char *given, char *buf, size_t len)
 {
     const char *env = getenv("CONCBENCH_PLOTS");
     char exe[PATH_MAX], probe[PATH_MAX + 64];
@@ -114,11 +113,15 @@ static void find_plots_dir(const char *given, char *buf, size_t len)
             if (!slash)
                 break;
             *slash = '\0';
-            snprintf(probe, sizeof probe, "%s/plots/io-vs-cpu.gp", exe);
-            if (stat(probe, &st) == 0) {
-                *strrchr(probe, '/') = '\0';
-                str_copy(buf, len, probe);
-                return;
+            /* The source tree's plots/, or an installed share/concbench/plots/. */
+            for (int k = 0; k < 2; k++) {
+                snprintf(probe, sizeof probe, "%s/%s/io-vs-cpu.gp", exe,
+                         k ? "share/concbench/plots" : "plots");
+                if (stat(probe, &st) == 0) {
+                    *strrchr(probe, '/') = '\0';
+                    str_copy(buf, len, probe);
+                    return;
+                }
             }
         }
     }
@@ -132,7 +135,8 @@ static void usage(FILE *f)
                "metadata.json, runs.jsonl, hyperfine/*.json when present), draws its charts\n"
                "with gnuplot as PNG and SVG into DIR, writes DIR/report.md, and prints the\n"
                "report's path and its findings.\n\n"
-               "  --plots DIR    the gnuplot scripts (default: plots/ beside the binary's folder)\n"
+               "  --plots DIR    the gnuplot scripts (default: $CONCBENCH_PLOTS, else plots/ or\n"
+               "                 share/concbench/plots/ found upwards from the binary)\n"
                "  --no-charts    write report.md only\n"
                "  --publish DOCS also copy the headline chart to DOCS/io-vs-cpu.png and write\n"
                "                 DOCS/results.md (findings and headline tables, for README.md)\n");
@@ -226,7 +230,7 @@ int cmd_report(int argc, char **argv)
     }
     int failed = 0;
     if (charts) {
-        find_plots_dir(plots, plots_dir, sizeof plots_dir);
+        report_plots_dir(plots, plots_dir, sizeof plots_dir);
         failed = report_draw_charts(&d, plots_dir, stderr, &ch);
     }
 

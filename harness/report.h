@@ -100,6 +100,11 @@ void report_write_markdown(const struct report_data *d, const struct report_char
  * whole (temporary name, then rename). Returns 0 or -errno with a message in err. */
 int report_publish(const struct report_data *d, const char *docs, char *err, size_t errlen);
 
+/* The gnuplot scripts' folder: `given` (--plots) when not NULL, else $CONCBENCH_PLOTS, else
+ * plots/ (the source tree) or share/concbench/plots/ (an installed binary) in the binary's
+ * folder or one of the three above it, else "plots". */
+void report_plots_dir(const char *given, char *buf, size_t len);
+
 /* Run one gnuplot script: gnuplot [-e SET] -c script args... (proc_run: stdin from /dev/null,
  * stdout discarded, stderr captured into err, NUL-terminated, truncated to errlen). `set` (may
  * be NULL) is a gnuplot command run first, for numbers only (`busy_share=0.5`). Returns

@@ -162,5 +162,7 @@ int report_draw_charts(const struct report_data *d, const char *plots_dir, FILE 
             failed++;
         }
     }
+    /* A sweep of the user's own (part `user`): harness/report_user.c. */
+    failed += report_user_charts(d, plots_dir, machine, vars, log, ch);
     return failed;
 }

@@ -96,6 +96,14 @@ double serial_busy(const struct report_data *d, const char **w);
  * not have the model. */
 const char *model_cost(const char *m);
 
+/* ---------------------------------------------------------------- a user's sweep (report_user.c) */
+
+/* The charts of the `user` cells: user-W-DIM (wall time against each swept dimension DIM of
+ * workload W, with the speed-up beside it when the serial reference was swept), drawn with
+ * plots_dir/user.gp and added to ch. Returns the number that failed. */
+int report_user_charts(const struct report_data *d, const char *plots_dir, const char *machine,
+                       const char *vars, FILE *log, struct report_charts *ch);
+
 /* ---------------------------------------------------------------- markdown (report_md.c) */
 
 void md_headline_grid(const struct report_data *d, FILE *f);

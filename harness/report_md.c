@@ -442,6 +442,10 @@ void report_write_markdown(const struct report_data *d, const struct report_char
         md_chart(f, ch, name, "wall time against concurrency");
         snprintf(name, sizeof name, "timeline-%s", ws[k]);
         md_chart(f, ch, name, "when each task ran");
+        snprintf(name, sizeof name, "user-%s-", ws[k]);    /* a sweep of your own */
+        for (size_t c = 0; ch && c < ch->n; c++)
+            if (strncmp(ch->c[c].name, name, strlen(name)) == 0)
+                md_chart(f, ch, ch->c[c].name, "wall time against a swept dimension");
         md_workload_table(d, ws[k], f);
     }
     fprintf(f, "j is the concurrency: the most tasks in flight (1 for %s, the pool size for the "

@@ -9,6 +9,7 @@
 
 #include "harness/cli.h"
 #include "harness/batch.h"
+#include "harness/opts.h"
 #include "harness/record.h"
 #include "harness/signals.h"
 #include "models/model.h"
@@ -145,10 +146,9 @@ static void run_help(void)
 /* Check an option's value against its declaration d and add it to o. */
 static bool take_opt(const struct wopt *d, const char *value, struct options *o)
 {
-    uint64_t v;
-    if (d->type == WOPT_UINT && !cli_parse_uint(value, d->min, d->max, &v)) {
-        cli_usage_error("run", "bad value '%s' for --%s: a whole number from %llu to %llu",
-                        value, d->name, (unsigned long long)d->min, (unsigned long long)d->max);
+    char why[200];
+    if (!wopt_check(d, d->type == WOPT_FLAG ? NULL : value, why, sizeof why)) {
+        cli_usage_error("run", "%s", why);
         return false;
     }
     if (o->n == OPTIONS_MAX) {

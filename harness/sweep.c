@@ -133,6 +133,8 @@ static void sweep_help(void)
 {
     printf("usage: concbench sweep [--profile NAME|FILE] [--out DIR] [--seed S]\n"
            "                       [--runs R] [--run-timeout T] [--no-hyperfine] [--dry-run]\n"
+           "       concbench sweep -w WORKLOADS [-m MODELS] [--tasks LIST] [--concurrency LIST]\n"
+           "                       [--set NAME=VALUE]... [--run-args \"ARGS\"] [the options above]\n"
            "       concbench sweep --resume DIR [--run-timeout T] [--no-hyperfine]\n\n"
            "Runs the benchmark matrix: every cell R times (after one warm-up) as a fresh\n"
            "'concbench run --json' process, the runs of all cells in one shuffled order, and\n"
@@ -155,6 +157,28 @@ static void sweep_help(void)
            "                   kill, a full disk or a power loss) with its profile, seed and\n"
            "                   order, skipping the runs its journal already holds\n"
            "  -h, --help       this text\n\n"
+           "A sweep of your own (every cell has part `user`; instead of --profile):\n"
+           "  -w, --workload LIST    workloads, comma-separated: names, @all, @io, @cpu\n"
+           "  -m, --model LIST       models: names, @all, @pool, @forks, @serial, @cpu_inline,\n"
+           "                         negated with ! and joined with + (default: @all)\n"
+           "  -n, --tasks LIST       task counts (default: 16)\n"
+           "  -j, --concurrency LIST -j of every model that takes one (default: each model's\n"
+           "                         own: cores for the pools, N for the others); `cores`\n"
+           "  --set NAME=VALUE       a workload's or model's option (`concbench run --help`\n"
+           "                         lists them), given to every swept workload and model that\n"
+           "                         takes it and checked against its table; a number LIST is\n"
+           "                         one more dimension of the sweep (summary.csv gets a\n"
+           "                         parameter_NAME column); a text option takes one value; a\n"
+           "                         flag takes none (--set no-reuse). Repeat for more options.\n"
+           "  --run-args \"ARGS\"      more `run` options for every run: --timeout-ms T,\n"
+           "                         --chunk C, --inject-overhead-pct P\n"
+           "  A LIST is numbers and ranges joined by commas: 1,10,100; 1..8 (every number);\n"
+           "  10..50+10 (step 10: 10,20,30,40,50); 1..10000x10 (times 10: 1,10,...,10000).\n"
+           "  Example: concbench sweep -w http,sleep -m threads,async --tasks 1..1000x10 \\\n"
+           "             --concurrency 16,64 --runs 7 --set sleep-ms=20\n"
+           "  The headline subset (each workload x model at its largest N) is also timed by\n"
+           "  hyperfine unless --no-hyperfine. `concbench report DIR` draws wall time\n"
+           "  against each swept dimension.\n\n"
            "Cells are (workload, model, tasks, concurrency, params) in four parts: headline\n"
            "(every pair at N = 16), tasks (wall time against N), concurrency (against -j at\n"
            "fixed N), overhead (no-op tasks), plus the timeline configuration (N = 16, -j 4).\n"
@@ -213,11 +237,14 @@ static void collect_tools(struct sweep *s, struct sweep_tools *tools)
 
 /* A fresh sweep's plan, calibration, estimate and folder (plan.json written, journal open).
  * Returns -1 to go on, else the exit code. */
-static int start_fresh(struct sweep *s, const char *profile, unsigned runs,
-                       struct sweep_tools *tools)
+static int start_fresh(struct sweep *s, const char *profile, const struct sweep_user *user,
+                       unsigned runs, struct sweep_tools *tools)
 {
-    char msg[256];
-    int err = sweep_plan_build(profile, runs, cli_online_cpus(), &s->plan, msg, sizeof msg);
+    char msg[1024];
+    int err = user ? sweep_user_plan(user, s->exe, runs ? runs : 5, cli_online_cpus(),
+                                     s->use_hyperfine, &s->plan, msg, sizeof msg)
+                   : sweep_plan_build(profile, runs, cli_online_cpus(), &s->plan, msg,
+                                      sizeof msg);
     if (err == -EINVAL)
         return cli_usage_error("sweep", "%s", msg);
     if (err < 0) {
@@ -326,7 +353,7 @@ static int start_resume(struct sweep *s, const char *dir, struct sweep_tools *to
 int cmd_sweep(int argc, char **argv)
 {
     enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY, OPT_TIMEOUT,
-           OPT_RESUME };
+           OPT_RESUME, OPT_SET, OPT_RUN_ARGS };
     static const struct option longopts[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "out", required_argument, NULL, OPT_OUT },
@@ -336,13 +363,20 @@ int cmd_sweep(int argc, char **argv)
         { "dry-run", no_argument, NULL, OPT_DRY },
         { "run-timeout", required_argument, NULL, OPT_TIMEOUT },
         { "resume", required_argument, NULL, OPT_RESUME },
+        { "workload", required_argument, NULL, 'w' },
+        { "model", required_argument, NULL, 'm' },
+        { "tasks", required_argument, NULL, 'n' },
+        { "concurrency", required_argument, NULL, 'j' },
+        { "set", required_argument, NULL, OPT_SET },
+        { "run-args", required_argument, NULL, OPT_RUN_ARGS },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     struct sweep s;
     const char *profile = "default", *out = "results", *resume = NULL, *fixed = NULL;
     uint64_t seed = 0, runs = 0;
-    bool seed_set = false;
+    bool seed_set = false, profile_set = false;
+    struct sweep_user user = { 0 };
     int c, idx, code, err;
 
     memset(&s, 0, sizeof s);
@@ -351,9 +385,21 @@ int cmd_sweep(int argc, char **argv)
     s.use_hyperfine = true;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hw:m:n:j:", longopts, &idx)) != -1) {
         switch (c) {
-        case OPT_PROFILE: profile = optarg; fixed = "--profile"; break;
+        case OPT_PROFILE: profile = optarg; fixed = "--profile"; profile_set = true; break;
+        case 'w': user.workloads = optarg; fixed = "-w"; break;
+        case 'm': user.models = optarg; fixed = "-m"; break;
+        case 'n': user.tasks = optarg; fixed = "--tasks"; break;
+        case 'j': user.concurrency = optarg; fixed = "--concurrency"; break;
+        case OPT_SET:
+            if (user.nsets == SWEEP_USER_MAX_SETS)
+                return cli_usage_error("sweep", "more than %d --set options",
+                                       SWEEP_USER_MAX_SETS);
+            user.sets[user.nsets++] = optarg;
+            fixed = "--set";
+            break;
+        case OPT_RUN_ARGS: user.run_args = optarg; fixed = "--run-args"; break;
         case OPT_OUT:
             if (!*optarg)
                 return cli_usage_error("sweep", "--out needs a folder");
@@ -397,6 +443,11 @@ int cmd_sweep(int argc, char **argv)
     if (resume && fixed)
         return cli_usage_error("sweep", "--resume continues with the folder's own profile, "
                                "seed, runs and place: %s cannot change them", fixed);
+    bool own = sweep_user_given(&user);
+    if (own && profile_set)
+        return cli_usage_error("sweep", "--profile or a sweep of your own (-w, -m, --tasks, "
+                               "--concurrency, --set, --run-args), not both: a profile file "
+                               "takes `cell user ...` lines for that");
     if (strlen(out) >= sizeof s.outdir - 40)
         return cli_usage_error("sweep", "--out: folder name too long");
     str_copy(s.outdir, sizeof s.outdir, out);
@@ -417,7 +468,7 @@ int cmd_sweep(int argc, char **argv)
     double t_start = clock_now();
     struct sweep_tools tools;
     code = resume ? start_resume(&s, resume, &tools)
-                  : start_fresh(&s, profile, (unsigned)runs, &tools);
+                  : start_fresh(&s, profile, own ? &user : NULL, (unsigned)runs, &tools);
     if (code >= 0) {
         sweep_free(&s);
         return code;

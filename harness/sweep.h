@@ -65,6 +65,51 @@ struct sweep_plan {
 int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct sweep_plan *plan,
                      char *err, size_t errlen);
 void sweep_plan_free(struct sweep_plan *plan);
+/* The same from profile text (a user sweep's, sweep_user.c); name labels it in messages and
+ * in plan->profile. */
+int sweep_plan_build_text(const char *text, const char *name, unsigned runs, unsigned cores,
+                          struct sweep_plan *plan, char *err, size_t errlen);
+
+/* ---- a sweep of the user's own from the command line (sweep_user.c) ---- */
+
+#define SWEEP_USER_MAX_SETS 16
+struct sweep_user {
+    const char *workloads;  /* -w: names or selectors (@all, @io, @cpu), comma-separated */
+    const char *models;     /* -m: names or selectors (@all, @pool, @!serial...); NULL: @all */
+    const char *tasks;      /* --tasks: numbers and ranges (1..10000x10, 1..8, 10..50+10) */
+    const char *concurrency;/* --concurrency: the same, and `cores`; NULL: each model's default */
+    const char *sets[SWEEP_USER_MAX_SETS];     /* --set NAME=VALUE (numeric lists are swept) */
+    unsigned nsets;
+    const char *run_args;   /* --run-args: more `run` options for every run */
+};
+/* True when any of the user-sweep options was given. */
+bool sweep_user_given(const struct sweep_user *u);
+/* The plan of a user sweep: cells of part `user` for every workload x model x tasks x
+ * concurrency x swept option value, each --set applied to the swept workloads and models that
+ * declare it and checked against each one's own table; the headline subset (each pair at its
+ * largest N, first concurrency and option values) marked for hyperfine when hyperfine is set.
+ * exe: the binary, asked to check --run-args (`run ARGS -h`). Returns 0, -EINVAL for a usage
+ * error (message in err), -ENOMEM. */
+int sweep_user_plan(const struct sweep_user *u, const char *exe, unsigned runs, unsigned cores,
+                    bool hyperfine, struct sweep_plan *plan, char *err, size_t errlen);
+/* Parse a list of numbers and ranges: "1,10,100", "1..10000x10" (geometric, x F each step),
+ * "1..8" (every number), "10..50+10" (step 10); `cores` (when cores is not 0) is the machine's
+ * online CPUs. Every value within [min, max]; duplicates dropped; at most max_n values. Returns
+ * the count, or -EINVAL with a message in err (empty list or item, a range that goes nowhere,
+ * a value out of bounds, too many values). */
+int sweep_parse_range(const char *text, uint64_t min, uint64_t max, unsigned cores,
+                      uint64_t *out, unsigned max_n, char *err, size_t errlen);
+/* The swept options of a plan: option names whose value (given, or the declaring table's
+ * default) differs between its cells of part `user`; the `parameter_NAME` columns of
+ * summary.csv (none for a sweep without user cells). Returns the
+ * count (at most max). */
+#define SWEEP_PARAM_NAME 40
+size_t sweep_param_names(const struct sweep_cell *cells, size_t n, char (*names)[SWEEP_PARAM_NAME],
+                         size_t max);
+/* A cell's value of option `name`: from its params, else the default of the workload's (or the
+ * model's) table, else "" (neither declares it). In buf. */
+const char *sweep_param_value(const struct sweep_cell *c, const char *name, char *buf,
+                              size_t len);
 
 /* The effective concurrency of a cell, as `run` computes it: 1 for single, -j or `cores` for
  * the pools, -j or N for the others. */

@@ -11,6 +11,7 @@
 
 #include "harness/atomic_file.h"
 #include "harness/catalog.h"
+#include "harness/stats.h"
 #include "harness/sweep_internal.h"
 #include "harness/text.h"
 #include "models/model.h"
@@ -157,14 +158,236 @@ static int write_runs_csv(const struct sweep *s, const char *path)
     return afile_commit(&a);
 }
 
-static int write_summary(const struct sweep_row *rows, size_t n, const char *path)
+/* summary.csv, with a parameter_NAME column appended for every swept option (as hyperfine's
+ * --export-csv has for -P/-L): the cell's value, the declaring table's default when the cell
+ * leaves it at that, empty when the cell's workload and model do not take it. */
+static int write_summary(const struct sweep *s, const struct sweep_row *rows, size_t n,
+                         const char *path)
+{
+    char names[16][SWEEP_PARAM_NAME];
+    size_t np = sweep_param_names(s->plan.cells, s->plan.ncells, names, 16);
+    struct afile a;
+    int err = afile_open(&a, path);
+    if (err < 0)
+        return err;
+    if (np == 0) {
+        sweep_write_summary_csv(a.f, rows, n);
+        return afile_commit(&a);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        afile_abort(&a);
+        return -ENOMEM;
+    }
+    sweep_write_summary_csv(m, rows, n);
+    if (fclose(m) != 0 || !text) {
+        free(text);
+        afile_abort(&a);
+        return -ENOMEM;
+    }
+    /* One line a row (no field holds a line break), in the rows' order after the header. */
+    size_t row = 0;
+    for (char *line = text, *next; *line; line = next, row++) {
+        size_t l = strcspn(line, "\n");
+        next = line + l + (line[l] == '\n');
+        fwrite(line, 1, l, a.f);
+        for (size_t k = 0; k < np; k++) {
+            char v[160];
+            fputc(',', a.f);
+            if (row == 0)
+                fprintf(a.f, "parameter_%s", names[k]);
+            else if (row - 1 < s->plan.ncells)
+                sweep_csv_text(a.f, sweep_param_value(&s->plan.cells[row - 1], names[k], v,
+                                                      sizeof v));
+        }
+        fputc('\n', a.f);
+    }
+    free(text);
+    return afile_commit(&a);
+}
+
+/* ---- exports: bench.json (github-action-benchmark), headline.md (hyperfine's table) ---- */
+
+/* The wall times of cell c's measured ok runs (malloc'ed; *n of them). */
+static double *ok_times(const struct sweep *s, const struct sweep_cell *c, size_t *n)
+{
+    double *x = malloc((s->nruns + 1) * sizeof *x);
+    *n = 0;
+    for (size_t k = 0; x && k < s->nruns; k++)
+        if (s->runs[k].cell == c->id && s->runs[k].run > 0 && s->runs[k].status == SR_OK &&
+            isfinite(s->runs[k].wall_s))
+            x[(*n)++] = s->runs[k].wall_s;
+    return x;
+}
+
+/* The name a cell has in bench.json: stable across sweeps, one a cell. */
+static void bench_name(const struct sweep_cell *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s %s n=%u j=%u", c->workload, c->model, sweep_part_name(c->part),
+             c->tasks, c->concurrency);
+    if (c->params[0])
+        str_append(buf, len, " %s", c->params);
+}
+
+/* bench.json: github-action-benchmark's customSmallerIsBetter format, one entry a cell with a
+ * median: [{"name", "unit", "value", "range", "extra"}]. */
+static int write_bench_json(const struct sweep *s, const struct sweep_row *rows,
+                            const char *path)
 {
     struct afile a;
     int err = afile_open(&a, path);
     if (err < 0)
         return err;
-    sweep_write_summary_csv(a.f, rows, n);
+    struct json_out j;
+    json_init(&j, a.f);
+    json_array_begin(&j);
+    for (size_t i = 0; i < s->plan.ncells; i++) {
+        const struct sweep_cell *c = &s->plan.cells[i];
+        const struct sweep_row *r = &rows[i];
+        if (!isfinite(r->median_s))
+            continue;
+        size_t n;
+        double *x = ok_times(s, c, &n);
+        double sd = x && n ? stats_stddev(x, n) : NAN;
+        free(x);
+        char name[256], range[64], extra[512], min[32], max[32];
+        bench_name(c, name, sizeof name);
+        snprintf(range, sizeof range, "± %.6g", isfinite(sd) ? sd : 0.0);
+        fmt_time(r->min_s, min, sizeof min);
+        fmt_time(r->max_s, max, sizeof max);
+        snprintf(extra, sizeof extra, "median of %u/%u ok runs (min %s, max %s, cv %.3f); "
+                 "range: standard deviation", r->runs_ok, r->runs_total, min, max, r->cv);
+        if (isfinite(r->speedup) && !is_serial(c->model))
+            str_append(extra, sizeof extra, "; speed-up %.3g over the serial reference",
+                       r->speedup);
+        if (c->args[0])
+            str_append(extra, sizeof extra, "; run options: %s", c->args);
+        json_object_begin(&j);
+        json_key_str(&j, "name", name);
+        json_key_str(&j, "unit", "s");
+        json_key_double(&j, "value", r->median_s);
+        json_key_str(&j, "range", range);
+        json_key_str(&j, "extra", extra);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    fputc('\n', a.f);
     return afile_commit(&a);
+}
+
+/* The headline grid: the headline part's cells, else the cells marked for hyperfine (a user
+ * sweep's headline subset). */
+static bool headline_cell(const struct sweep *s, const struct sweep_cell *c)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->plan.ncells && !any; i++)
+        any = s->plan.cells[i].part == SWEEP_HEADLINE;
+    return any ? c->part == SWEEP_HEADLINE : c->hyperfine;
+}
+
+/* hyperfine's number format: one decimal (more below 1). */
+static void hf_num(FILE *f, double v)
+{
+    fprintf(f, v >= 100 ? "%.1f" : v >= 1 ? "%.2f" : v >= 0.01 ? "%.3f" : "%.3g", v);
+}
+
+/* headline.md: the headline grid the way `hyperfine --export-markdown` writes its table, one
+ * table a workload (and params): mean ± standard deviation, min, max of the in-process wall
+ * time over the measured ok runs, and the time relative to the fastest model. */
+static int write_headline_md(const struct sweep *s, const char *path)
+{
+    struct afile a;
+    int err = afile_open(&a, path);
+    if (err < 0)
+        return err;
+    size_t n = s->plan.ncells;
+    bool *done = calloc(n + 1, sizeof *done);
+    double *mean = calloc(n + 1, sizeof *mean), *sd = calloc(n + 1, sizeof *sd);
+    double *lo = calloc(n + 1, sizeof *lo), *hi = calloc(n + 1, sizeof *hi);
+    if (!done || !mean || !sd || !lo || !hi) {
+        err = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        double *x = ok_times(s, &s->plan.cells[i], &k);
+        mean[i] = x && k ? stats_mean(x, k) : NAN;
+        sd[i] = x && k ? stats_stddev(x, k) : NAN;
+        lo[i] = x && k ? stats_min(x, k) : NAN;
+        hi[i] = x && k ? stats_max(x, k) : NAN;
+        free(x);
+    }
+    fprintf(a.f, "<!-- concbench sweep: the headline grid as hyperfine --export-markdown "
+                 "writes it; in-process wall time of the batch over the measured runs "
+                 "(%u a cell) -->\n", s->plan.runs);
+    for (size_t i = 0; i < n; i++) {
+        const struct sweep_cell *c = &s->plan.cells[i];
+        if (done[i] || !headline_cell(s, c))
+            continue;
+        /* This workload's (and params') cells; the fastest mean is the reference. */
+        double best = INFINITY, best_sd = 0;
+        for (size_t k = i; k < n; k++) {
+            const struct sweep_cell *o = &s->plan.cells[k];
+            if (headline_cell(s, o) && !strcmp(o->workload, c->workload) &&
+                !strcmp(o->params, c->params) && o->tasks == c->tasks && mean[k] < best) {
+                best = mean[k];
+                best_sd = sd[k];
+            }
+        }
+        bool ms = !(best >= 1);
+        double scale = ms ? 1e3 : 1;
+        const char *u = ms ? "ms" : "s";
+        fprintf(a.f, "\n### %s%s%s, %u tasks\n\n", c->workload, c->params[0] ? " " : "",
+                c->params, c->tasks);
+        fprintf(a.f, "| Command | Mean [%s] | Min [%s] | Max [%s] | Relative |\n", u, u, u);
+        fprintf(a.f, "|:---|---:|---:|---:|---:|\n");
+        for (size_t k = i; k < n; k++) {
+            const struct sweep_cell *o = &s->plan.cells[k];
+            if (!headline_cell(s, o) || strcmp(o->workload, c->workload) ||
+                strcmp(o->params, c->params) || o->tasks != c->tasks)
+                continue;
+            done[k] = true;
+            struct run_argv ra;
+            sweep_build_argv(o, "concbench", &ra);
+            fputs("| `", a.f);
+            for (int w = 0; ra.argv[w]; w++)
+                if (strcmp(ra.argv[w], "--json") != 0)
+                    fprintf(a.f, "%s%s", w ? " " : "", ra.argv[w]);
+            fputs("` | ", a.f);
+            if (!isfinite(mean[k])) {
+                fputs("no ok run | | | |\n", a.f);
+                continue;
+            }
+            hf_num(a.f, mean[k] * scale);
+            fputs(" ± ", a.f);
+            hf_num(a.f, sd[k] * scale);
+            fputs(" | ", a.f);
+            hf_num(a.f, lo[k] * scale);
+            fputs(" | ", a.f);
+            hf_num(a.f, hi[k] * scale);
+            fputs(" | ", a.f);
+            if (mean[k] == best) {
+                fputs("1.00 |\n", a.f);
+            } else {
+                double rel = mean[k] / best;
+                double rsd = rel * sqrt(pow(sd[k] / mean[k], 2) + pow(best_sd / best, 2));
+                fprintf(a.f, "%.2f ± %.2f |\n", rel, rsd);
+            }
+        }
+    }
+    err = afile_commit(&a);
+    a.f = NULL;
+out:
+    if (err < 0 && a.f)
+        afile_abort(&a);
+    free(done);
+    free(mean);
+    free(sd);
+    free(lo);
+    free(hi);
+    return err;
 }
 
 /* ---- all of them ---- */
@@ -214,9 +437,11 @@ int sweep_write_results(struct sweep *s, struct sweep_end *e)
                 files[nfiles++] = name;                                                       \
         }                                                                                     \
     } while (0)
-    STEP("summary.csv", write_summary(rows, s->plan.ncells, path));
+    STEP("summary.csv", write_summary(s, rows, s->plan.ncells, path));
     STEP("runs.csv", write_runs_csv(s, path));
     STEP("timeline.csv", write_timeline(s, path));
+    STEP("bench.json", write_bench_json(s, rows, path));
+    STEP("headline.md", write_headline_md(s, path));
     if (e->hyperfine_written) {
         STEP("hyperfine.csv", sweep_write_hyperfine_csv(s, rows));
         if (!err)

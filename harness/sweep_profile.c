@@ -73,18 +73,13 @@ static int copy_notes(char *const *from, unsigned n, char **to, unsigned *nto)
     return 0;
 }
 
-int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct sweep_plan *plan,
-                     char *err, size_t errlen)
+/* The plan of a parsed profile p (freed here). */
+static int plan_from_profile(struct profile *pp, const char *name, unsigned runs, unsigned cores,
+                             struct sweep_plan *plan, char *err, size_t errlen)
 {
-    struct profile p;
+    struct profile p = *pp;
     struct keyed *order = NULL;
-    memset(plan, 0, sizeof *plan);
-    cores = cores ? cores : 1;
-    int e = profile_load(name, cores, &p, err, errlen);
-    if (e < 0) {
-        profile_free(&p);
-        return e;
-    }
+    int e;
     for (size_t k = 0; k < p.ncells; k++)
         if (p.cells[k].part >= SWEEP_NPARTS) {
             snprintf(err, errlen, "%s:%u: part '%s' is not one the sweep runs (headline, "
@@ -154,4 +149,32 @@ void sweep_plan_free(struct sweep_plan *plan)
     for (unsigned k = 0; k < plan->nskipped; k++)
         free(plan->skipped[k]);
     memset(plan, 0, sizeof *plan);
+}
+
+int sweep_plan_build(const char *name, unsigned runs, unsigned cores, struct sweep_plan *plan,
+                     char *err, size_t errlen)
+{
+    struct profile p;
+    memset(plan, 0, sizeof *plan);
+    cores = cores ? cores : 1;
+    int e = profile_load(name, cores, &p, err, errlen);
+    if (e < 0) {
+        profile_free(&p);
+        return e;
+    }
+    return plan_from_profile(&p, name, runs, cores, plan, err, errlen);
+}
+
+int sweep_plan_build_text(const char *text, const char *name, unsigned runs, unsigned cores,
+                          struct sweep_plan *plan, char *err, size_t errlen)
+{
+    struct profile p;
+    memset(plan, 0, sizeof *plan);
+    cores = cores ? cores : 1;
+    int e = profile_parse(text, name, cores, &p, err, errlen);
+    if (e < 0) {
+        profile_free(&p);
+        return e;
+    }
+    return plan_from_profile(&p, name, runs, cores, plan, err, errlen);
 }
