@@ -17,6 +17,7 @@
 #include "harness/catalog.h"
 #include "harness/cli.h"
 #include "harness/signals.h"
+#include "models/ext.h"
 #include "harness/sweep_internal.h"
 #include "harness/text.h"
 #include "models/model.h"
@@ -156,6 +157,9 @@ static void sweep_help(void)
            "  --resume DIR     continue the sweep whose folder is DIR (stopped by a signal, a\n"
            "                   kill, a full disk or a power loss) with its profile, seed and\n"
            "                   order, skipping the runs its journal already holds\n"
+           "  --with-reference LANG  add another language's reference implementations of the\n"
+           "                   models as extra rows (python: the CPython programs of\n"
+           "                   ref/python, the tutorial's style; docs/external.md)\n"
            "  -h, --help       this text\n\n"
            "A sweep of your own (every cell has part `user`; instead of --profile):\n"
            "  -w, --workload LIST    workloads, comma-separated: names, @all, @io, @cpu\n"
@@ -237,6 +241,55 @@ static void collect_tools(struct sweep *s, struct sweep_tools *tools)
 
 /* A fresh sweep's plan, calibration, estimate and folder (plan.json written, journal open).
  * Returns -1 to go on, else the exit code. */
+/* Append the cells (and notes) of src to dst, renumbered; src is emptied. 0 or -ENOMEM. */
+static int plan_append(struct sweep_plan *dst, struct sweep_plan *src)
+{
+    struct sweep_cell *c = realloc(dst->cells, (dst->ncells + src->ncells + 1) * sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    dst->cells = c;
+    for (size_t k = 0; k < src->ncells; k++) {
+        dst->cells[dst->ncells] = src->cells[k];
+        dst->cells[dst->ncells].id = (unsigned)dst->ncells;
+        dst->ncells++;
+    }
+    for (unsigned k = 0; k < src->nnotes && dst->nnotes < SWEEP_MAX_NOTES; k++) {
+        dst->notes[dst->nnotes++] = src->notes[k];
+        src->notes[k] = NULL;
+    }
+    for (unsigned k = 0; k < src->nskipped && dst->nskipped < SWEEP_MAX_NOTES; k++) {
+        dst->skipped[dst->nskipped++] = src->skipped[k];
+        src->skipped[k] = NULL;
+    }
+    sweep_plan_free(src);
+    return 0;
+}
+
+/* --with-reference LANG: the reference rows of another language's implementations
+ * (ref/LANG/profile) join the plan. */
+static int add_reference(struct sweep *s, const char *lang, unsigned runs)
+{
+    char path[4096], msg[1024];
+    struct sweep_plan more;
+    if (ext_reference_profile(lang, path, sizeof path, msg, sizeof msg) < 0)
+        return cli_usage_error("sweep", "--with-reference %s: %s", lang, msg);
+    int err = sweep_plan_build(path, runs ? runs : s->plan.runs, cli_online_cpus(), &more, msg,
+                               sizeof msg);
+    if (err == -EINVAL)
+        return cli_usage_error("sweep", "--with-reference %s: %s", lang, msg);
+    if (err < 0 || plan_append(&s->plan, &more) < 0) {
+        fprintf(stderr, "concbench sweep: --with-reference %s: %s\n", lang,
+                err < 0 ? msg : "out of memory");
+        return EXIT_ENV;
+    }
+    char *name = NULL;
+    if (asprintf(&name, "%s+%s", s->plan.profile ? s->plan.profile : "?", lang) > 0) {
+        free((char *)s->plan.profile);
+        s->plan.profile = name;
+    }
+    return -1;
+}
+
 static int start_fresh(struct sweep *s, const char *profile, const struct sweep_user *user,
                        unsigned runs, struct sweep_tools *tools)
 {
@@ -245,6 +298,11 @@ static int start_fresh(struct sweep *s, const char *profile, const struct sweep_
                                      s->use_hyperfine, &s->plan, msg, sizeof msg)
                    : sweep_plan_build(profile, runs, cli_online_cpus(), &s->plan, msg,
                                       sizeof msg);
+    if (err == 0 && s->reference) {
+        int rc = add_reference(s, s->reference, runs);
+        if (rc >= 0)
+            return rc;
+    }
     if (err == -EINVAL)
         return cli_usage_error("sweep", "%s", msg);
     if (err < 0) {
@@ -353,7 +411,7 @@ static int start_resume(struct sweep *s, const char *dir, struct sweep_tools *to
 int cmd_sweep(int argc, char **argv)
 {
     enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY, OPT_TIMEOUT,
-           OPT_RESUME, OPT_SET, OPT_RUN_ARGS };
+           OPT_RESUME, OPT_SET, OPT_RUN_ARGS, OPT_REFERENCE };
     static const struct option longopts[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "out", required_argument, NULL, OPT_OUT },
@@ -369,6 +427,7 @@ int cmd_sweep(int argc, char **argv)
         { "concurrency", required_argument, NULL, 'j' },
         { "set", required_argument, NULL, OPT_SET },
         { "run-args", required_argument, NULL, OPT_RUN_ARGS },
+        { "with-reference", required_argument, NULL, OPT_REFERENCE },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -400,6 +459,7 @@ int cmd_sweep(int argc, char **argv)
             fixed = "--set";
             break;
         case OPT_RUN_ARGS: user.run_args = optarg; fixed = "--run-args"; break;
+        case OPT_REFERENCE: s.reference = optarg; break;
         case OPT_OUT:
             if (!*optarg)
                 return cli_usage_error("sweep", "--out needs a folder");

@@ -40,6 +40,7 @@ struct sweep {
     char started_utc[32];
     uint64_t seed;
     bool tty, use_hyperfine, dry_run;
+    const char *reference;  /* --with-reference LANG: that language's reference rows join */
     unsigned resumed;           /* how many times this sweep was resumed, this time included */
     double run_timeout_s;       /* --run-timeout; 0: max(30 s, 10 x the estimate) */
     struct event *cancel;       /* set by the signal watcher */
