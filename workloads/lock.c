@@ -287,7 +287,7 @@ const struct workload workload_lock = {
     .opts = lock_opts,
     .sweep = {
         [WL_SCALE_QUICK] = { "--sync mutex --increments 100000", "--increments 20000" },
-        [WL_SCALE_DEFAULT] = { "--sync mutex --increments 1000000", "--increments 100000" },
+        [WL_SCALE_DEFAULT] = { "--sync mutex --increments 250000", "--increments 100000" },
     },
     .ideal_s = lock_ideal,
     .setup = lock_setup,
