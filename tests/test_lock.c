@@ -53,7 +53,7 @@ static void test_every_sync_every_model(void **state)
                 fail_msg("%s: not verified: %s", what, jstr(v, "verify_error"));
             assert_string_equal(jstr(v, "kind"), "contended");
             assert_string_equal(jstr(v, "sync"), *s);
-            double made = jnum(v, "increments"), counter = jnum(v, "counter");
+            double made = jnum(v, "updates"), counter = jnum(v, "counter");
             double lost = jnum(v, "lost_updates");
             if (made != 80000)
                 fail_msg("%s: %g increments made, expected 80000", what, made);

@@ -11,7 +11,8 @@
  * The counter and the locks live in MAP_SHARED memory allocated at set-up, before any fork, so
  * the workload works the same in threads and in forked processes and knows nothing of the
  * model. Verification: the final counter is N x C exactly, except for none, whose shortfall
- * is recorded as `lost_updates` (a finding, not a failure). */
+ * is recorded as `lost_updates` (a finding, not a failure); `updates` is how many the tasks
+ * made, `counter` what the counter holds. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -242,7 +243,7 @@ static void lock_report(void *ctx, const struct task_result *rs, unsigned n, str
     uint64_t made = lock_made(rs, n);
     uint64_t got = __atomic_load_n(&c->sh->counter, __ATOMIC_ACQUIRE);
     json_key_str(j, "sync", lock_syncs[c->sync]);
-    json_key_uint(j, "increments", made);
+    json_key_uint(j, "updates", made);
     json_key_uint(j, "counter", got);
     json_key_uint(j, "lost_updates", got < made ? made - got : 0);
     if (c->sync == SYNC_MUTEX || c->sync == SYNC_SPIN)

@@ -70,7 +70,7 @@ struct workload_kind {
 extern const struct workload_kind workload_kind_io, workload_kind_cpu;
 /* Tasks that fight over shared state (one counter, one lock): neither waiting nor plain
  * computing. A workload of this kind writes into its record (its `report`) the numbers the
- * report draws: "increments" (updates the tasks made), "lost_updates" (made but missing from
+ * report draws: "updates" (updates the tasks made), "lost_updates" (made but missing from
  * the shared state) and "contended" (acquisitions that found the lock taken; absent: not
  * counted), and tells its synchronisation apart by the option `sync` (in the params). */
 extern const struct workload_kind workload_kind_contended;
