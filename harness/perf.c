@@ -32,7 +32,7 @@ const struct command cmd_perf_ = { "perf", "every promised performance figure be
                                    "machine's own limit, judged (make perf)", cmd_perf };
 
 #define MAX_CHECKS 64
-#define MAX_JOBS 64
+#define MAX_JOBS 128
 
 static void usage(FILE *f)
 {

@@ -32,7 +32,7 @@ enum perf_basis {
     PERF_BASIS_IDEAL,       /* ratio = measured / the run's ideal (catalog_ideal_s) */
     PERF_BASIS_CONST,       /* ratio = measured / basis_value (a promised absolute figure) */
 };
-enum perf_unit { PERF_UNIT_S, PERF_UNIT_MS, PERF_UNIT_X, PERF_UNIT_RPS };
+enum perf_unit { PERF_UNIT_S, PERF_UNIT_MS, PERF_UNIT_X, PERF_UNIT_RPS, PERF_UNIT_COUNT };
 
 /* Check flags. */
 #define PERF_ALL_ONLY 1u    /* only with --all */

@@ -144,5 +144,85 @@ const struct perf_check_def perf_check_table[] = {
       .basis_value = 60, .cmp = PERF_LE, .budget = 1, .unit = PERF_UNIT_S,
       .flags = PERF_ALL_ONLY | PERF_ONCE,
       .story = "the quick sweep took {m}, {r} the promised 60 s" },
+
+    /* ---- issue 21 (H8): one shared counter under each --sync, and the pools' dispatch
+     * styles. Two tasks of 10^7 increments, -j 2: ns an increment (wall time / increments),
+     * the same under the serial reference (one task at a time: the uncontended cost), and the
+     * speed-up over it (below 1: two tasks on one counter are slower than one at a time).
+     * local shares nothing until its one add, so it must scale as bare adds do. */
+#define LOCK_ARGS(s) "-n 2 -j 2 --increments 10000000 --sync " s
+#define LOCK_NS(s, m)                                                                          \
+    { .name = "lock-" s "-" m, .what = "lock --sync " s ", 2 tasks of 10^7 increments under "  \
+      m ": time an increment", .workload = "lock", .model = m, .args = LOCK_ARGS(s),           \
+      .figure = "wall_s/updates", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,              \
+      .unit = PERF_UNIT_S,                                                                     \
+      .story = "--sync " s ": {m} an increment with 2 tasks, -j 2" }
+#define LOCK_X1(s, m, cmp_, budget_)                                                           \
+    { .name = "lock-" s "-" m "-x1", .what = "lock --sync " s ", 2 tasks, -j 2 under " m       \
+      ": speed-up over one task at a time", .workload = "lock", .model = m,                    \
+      .args = LOCK_ARGS(s), .figure = "speedup", .limit_probe = "add 10000000 2",              \
+      .limit_figure = "speedup", .basis = PERF_BASIS_LIMIT, .cmp = cmp_, .budget = budget_,    \
+      .unit = PERF_UNIT_X,                                                                     \
+      .story = "--sync " s ": 2 tasks at once ran at {m} the speed of one at a time ({r} the "  \
+               "bare 2-thread speed-up of adds, {l})" }
+    LOCK_NS("none", "single"), LOCK_NS("mutex", "single"), LOCK_NS("spin", "single"),
+    LOCK_NS("atomic", "single"), LOCK_NS("local", "single"),
+    LOCK_NS("none", "threads"), LOCK_X1("none", "threads", PERF_NONE, 0),
+    LOCK_NS("mutex", "threads"), LOCK_X1("mutex", "threads", PERF_NONE, 0),
+    LOCK_NS("spin", "threads"), LOCK_X1("spin", "threads", PERF_NONE, 0),
+    LOCK_NS("atomic", "threads"), LOCK_X1("atomic", "threads", PERF_NONE, 0),
+    LOCK_NS("local", "threads"), LOCK_X1("local", "threads", PERF_GE, 0.93),
+    LOCK_NS("none", "processes"), LOCK_X1("none", "processes", PERF_NONE, 0),
+    LOCK_NS("mutex", "processes"), LOCK_X1("mutex", "processes", PERF_NONE, 0),
+    LOCK_NS("spin", "processes"), LOCK_X1("spin", "processes", PERF_NONE, 0),
+    LOCK_NS("atomic", "processes"), LOCK_X1("atomic", "processes", PERF_NONE, 0),
+    LOCK_NS("local", "processes"), LOCK_X1("local", "processes", PERF_GE, 0.93),
+    { .name = "lock-none-threads-lost", .what = "lock --sync none, 2 threads of 10^7: updates "
+      "lost", .workload = "lock", .model = "threads", .args = LOCK_ARGS("none"),
+      .figure = "lost_updates", .limit_figure = "=updates", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_NONE, .unit = PERF_UNIT_COUNT,
+      .story = "--sync none lost {m} of the {l} updates ({r}): a relaxed load and store are "
+               "no lock" },
+    { .name = "lock-none-processes-lost", .what = "lock --sync none, 2 processes of 10^7: "
+      "updates lost", .workload = "lock", .model = "processes", .args = LOCK_ARGS("none"),
+      .figure = "lost_updates", .limit_figure = "=updates", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_NONE, .unit = PERF_UNIT_COUNT,
+      .story = "--sync none lost {m} of the {l} updates ({r})" },
+#undef LOCK_NS
+#undef LOCK_X1
+#undef LOCK_ARGS
+
+    /* Dispatch styles: 100,000 no-op tasks, -j cores, time a task against the bare atomic
+     * index claim. A queue hand-off costs a lock and a signal; when the caller can put in bulk
+     * (the queue holds every index) the workers never sleep: under 2 µs (issue 21). One slot
+     * makes every hand-off a wake-up of a sleeping thread on another CPU: bimodal. */
+#define DISPATCH(name_, m, extra, what_)                                                       \
+    { .name = name_, .what = "100,000 no-op tasks (count 0), -j cores, " what_ ": time a task", \
+      .workload = "count", .model = m, .args = "-n 100000 --count 0 -j {cores} " extra,        \
+      .figure = "wall_s/tasks", .limit_probe = "claim 100000 {cores}",                         \
+      .limit_figure = "per_index_s", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,              \
+      .unit = PERF_UNIT_S, .story = what_ ": {m} a task, {r} a bare atomic index claim ({l})" }
+    DISPATCH("dispatch-thread-pool-map", "thread-pool", "--dispatch map",
+             "thread-pool --dispatch map"),
+    DISPATCH("dispatch-thread-pool-submit", "thread-pool", "--dispatch submit",
+             "thread-pool --dispatch submit (a future a task)"),
+    DISPATCH("dispatch-thread-pool-queue", "thread-pool", "--dispatch queue",
+             "thread-pool --dispatch queue (64 slots)"),
+    DISPATCH("dispatch-thread-pool-queue-1", "thread-pool", "--dispatch queue --queue-size 1",
+             "thread-pool --dispatch queue with one slot (a wake-up a hand-off)"),
+    { .name = "dispatch-thread-pool-queue-bulk", .what = "100,000 no-op tasks, -j cores, "
+      "--dispatch queue holding them all (put in bulk): time a hand-off", .workload = "count",
+      .model = "thread-pool",
+      .args = "-n 100000 --count 0 -j {cores} --dispatch queue --queue-size 100000",
+      .figure = "wall_s/tasks", .basis = PERF_BASIS_CONST, .basis_value = 2e-6,
+      .cmp = PERF_LE, .budget = 1, .unit = PERF_UNIT_S,
+      .story = "a queue hand-off put in bulk: {m} a task, {r} the promised 2 µs" },
+    DISPATCH("dispatch-process-pool-map", "process-pool", "--dispatch map",
+             "process-pool --dispatch map"),
+    DISPATCH("dispatch-process-pool-pipe", "process-pool", "--dispatch pipe",
+             "process-pool --dispatch pipe (guided ranges; a result a write)"),
+    DISPATCH("dispatch-process-pool-pipe-1", "process-pool", "--dispatch pipe --chunk 1",
+             "process-pool --dispatch pipe --chunk 1 (an index a message)"),
+#undef DISPATCH
 };
 const size_t perf_check_count = sizeof perf_check_table / sizeof perf_check_table[0];

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -48,6 +49,27 @@ static void chart_add(struct report_charts *ch, const char *name)
     }
 }
 
+static bool is_contended(const struct report_data *d, const char *w)
+{
+    for (size_t i = 0; i < d->ncells; i++)
+        if (is(d->cells[i].workload, w) && cell_contended(&d->cells[i]))
+            return true;
+    return false;
+}
+
+/* Contended cells of w without a lock (sync none) whose records counted lost updates. */
+static bool lost_rows(const struct report_data *d, const char *w)
+{
+    struct contended_row *r;
+    size_t n = is_contended(d, w) ? contended_rows(d, &r) : 0;
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = is(r[i].cell->workload, w) && is(r[i].sync, "none") && isfinite(r[i].lost);
+    if (is_contended(d, w))
+        free(r);
+    return any;
+}
+
 /* Which charts the data allows: headline, resources and overhead from the summary, and per
  * workload (in the data's order) scaling, concurrency and timeline where their rows exist. */
 static void charts_plan(const struct report_data *d, struct report_charts *ch)
@@ -67,8 +89,17 @@ static void charts_plan(const struct report_data *d, struct report_charts *ch)
             snprintf(name, sizeof name, "scaling-%s", ws[k]);
             chart_add(ch, name);
         }
-        if (has_part(d, ws[k], "concurrency")) {
+        /* Contended work: one panel per synchronisation (contended.csv), and its lost
+         * updates, instead of one line per model and params. */
+        if (has_part(d, ws[k], "concurrency") && is_contended(d, ws[k])) {
+            snprintf(name, sizeof name, "contention-%s", ws[k]);
+            chart_add(ch, name);
+        } else if (has_part(d, ws[k], "concurrency")) {
             snprintf(name, sizeof name, "concurrency-%s", ws[k]);
+            chart_add(ch, name);
+        }
+        if (lost_rows(d, ws[k])) {
+            snprintf(name, sizeof name, "lost-%s", ws[k]);
             chart_add(ch, name);
         }
     }
@@ -118,6 +149,9 @@ int report_draw_charts(const struct report_data *d, const char *plots_dir, FILE 
     chart_vars(d, vars, sizeof vars);
     str_copy(ref, sizeof ref, report_serial(d));
     charts_plan(d, ch);
+    size_t ncont = 0;
+    if (contended_write_csv(d, &ncont, err, sizeof err) < 0)
+        fprintf(log, "concbench report: %s\n", err);
     for (size_t k = 0; k < ch->n; k++) {
         const char *name = ch->c[k].name, *dash = strchr(name, '-');
         char kind[64];
@@ -131,7 +165,8 @@ int report_draw_charts(const struct report_data *d, const char *plots_dir, FILE 
         }
         snprintf(script, sizeof script, "%s/%s.gp", plots_dir, kind);
         snprintf(data, sizeof data, "%s/%s", d->dir,
-                 is(kind, "timeline") ? "timeline.csv" : "summary.csv");
+                 is(kind, "timeline") ? "timeline.csv" :
+                 is(kind, "contention") || is(kind, "lost") ? "contended.csv" : "summary.csv");
         snprintf(outp, sizeof outp, "%s/%s.png", d->dir, name);
         config[0] = '\0';
         for (size_t t = 0; t < d->ntimeline; t++)

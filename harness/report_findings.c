@@ -297,7 +297,8 @@ size_t report_findings(const struct report_data *d, char (*out)[REPORT_FINDING_L
                 d, kinds[k], out[n], REPORT_FINDING_LEN))
             n++;
     bool (*const fns[])(const struct report_data *, char *, size_t) = {
-        finding_largest_batch, finding_overhead, finding_memory,
+        finding_largest_batch, finding_overhead, finding_memory, finding_lock_cost,
+        finding_lost_updates, finding_dispatch,
     };
     for (size_t k = 0; k < sizeof fns / sizeof fns[0] && n < max; k++)
         if (fns[k](d, out[n], REPORT_FINDING_LEN))

@@ -104,6 +104,28 @@ const char *model_cost(const char *m);
 int report_user_charts(const struct report_data *d, const char *plots_dir, const char *machine,
                        const char *vars, FILE *log, struct report_charts *ch);
 
+/* ---------------------------------------------------------------- contended work and dispatch
+ * styles (report_contended.c) */
+
+/* A summary cell of the kind "contended" with its records' figures (medians over its good
+ * runs; NaN when the records lack them). */
+struct contended_row {
+    const struct report_cell *cell;
+    char sync[32];          /* the `sync` option: from params, else the registry's default */
+    double increments, lost, lost_min, lost_max, contended, ns_per_increment;
+    unsigned runs;
+};
+/* True for a cell of the kind "contended" (the registry's kind of its workload, else the
+ * kind column). */
+bool cell_contended(const struct report_cell *c);
+/* Every contended cell of d (malloc'd into *out; free it). */
+size_t contended_rows(const struct report_data *d, struct contended_row **out);
+/* Write d->dir/contended.csv (atomically) when d has contended cells; *rows: how many. */
+int contended_write_csv(const struct report_data *d, size_t *rows, char *err, size_t errlen);
+bool finding_lock_cost(const struct report_data *d, char *out, size_t len);
+bool finding_lost_updates(const struct report_data *d, char *out, size_t len);
+bool finding_dispatch(const struct report_data *d, char *out, size_t len);
+
 /* ---------------------------------------------------------------- markdown (report_md.c) */
 
 void md_headline_grid(const struct report_data *d, FILE *f);

@@ -382,7 +382,7 @@ static void memory_note(const struct report_data *d, FILE *f)
 
 void report_write_markdown(const struct report_data *d, const struct report_charts *ch, FILE *f)
 {
-    char v[256], findings[5][REPORT_FINDING_LEN], name[64], all[256], wait[256], comp[256];
+    char v[256], findings[10][REPORT_FINDING_LEN], name[64], all[256], wait[256], comp[256];
     char alt[512];
     const char *ref = report_serial(d);
     fprintf(f, "# concbench report\n\n");
@@ -401,7 +401,7 @@ void report_write_markdown(const struct report_data *d, const struct report_char
                    "\"Noise and runs left out\".\n\n", ref, busy_w, busy * 100);
     md_machine(d, f);
 
-    size_t nf = report_findings(d, findings, 5);
+    size_t nf = report_findings(d, findings, 10);
     fprintf(f, "## Findings\n\nComputed from this folder's numbers (medians of the good runs):\n\n");
     for (size_t k = 0; k < nf; k++)
         fprintf(f, "%zu. %s\n", k + 1, findings[k]);
@@ -440,6 +440,10 @@ void report_write_markdown(const struct report_data *d, const struct report_char
         md_chart(f, ch, name, "wall time against the number of tasks");
         snprintf(name, sizeof name, "concurrency-%s", ws[k]);
         md_chart(f, ch, name, "wall time against concurrency");
+        snprintf(name, sizeof name, "contention-%s", ws[k]);
+        md_chart(f, ch, name, "wall time against concurrency for each synchronisation");
+        snprintf(name, sizeof name, "lost-%s", ws[k]);
+        md_chart(f, ch, name, "updates lost without a lock per model");
         snprintf(name, sizeof name, "timeline-%s", ws[k]);
         md_chart(f, ch, name, "when each task ran");
         snprintf(name, sizeof name, "user-%s-", ws[k]);    /* a sweep of your own */

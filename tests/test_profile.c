@@ -297,6 +297,12 @@ static void test_sweep_profiles(void **state)
     unsigned nser = count_models(1, -1, -1), nfork1 = count_models(-1, 0, 1);
     bool extra = workload_find("sleep") && model_find("async");
     struct counts k;
+    /* Issue 21: contended work (5 --sync lines), the dispatch styles' overhead cells. */
+    unsigned ncont = visible_workloads("contended"), nstart = 0;
+    unsigned ndisp = (model_find("thread-pool") ? 2 : 0) + (model_find("process-pool") ? 1 : 0);
+    for (const struct model *const *m = models; *m; m++)
+        nstart += !(*m)->serial && !(*m)->cpu_inline && !(*m)->pool;
+    nw += ncont;
 
     plan_counts("default", &k);
     assert_int_equal(k.runs, 5);
@@ -304,11 +310,11 @@ static void test_sweep_profiles(void **state)
     assert_int_equal(k.part[SWEEP_HEADLINE], nw * nm);
     assert_int_equal(k.part[SWEEP_TASKS], nio * (2 * nser + 4 * (nm - nser)) + extra +
                                           ncpu * 4 * nm);
-    assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 7 + ncpu * 4) * (nm - nser));
-    assert_int_equal(k.part[SWEEP_OVERHEAD], nm);
+    assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 7 + ncpu * 4 + ncont * 5 * 5) * (nm - nser));
+    assert_int_equal(k.part[SWEEP_OVERHEAD], nm + ndisp);
     assert_int_equal(k.part[SWEEP_TIMELINE], nw * (nm - nser));
-    if (nm == 6 && nio == 2 && ncpu == 2)       /* today's registries: the cells of 822a356 */
-        assert_int_equal(k.total, 253);
+    if (nm == 6 && nio == 2 && ncpu == 2 && ncont == 1) /* today's registries (822a356: 253) */
+        assert_int_equal(k.total, 392);
     (void)nfork1;
 
     plan_counts("quick", &k);
@@ -316,11 +322,12 @@ static void test_sweep_profiles(void **state)
     assert_int_equal(k.part[SWEEP_HEADLINE], nw * nm);
     assert_int_equal(k.part[SWEEP_TASKS], nio * (nser + 2 * (nm - nser)) + extra +
                                           ncpu * 2 * nm);
-    assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 3 + ncpu * 3) * (nm - nser));
-    assert_int_equal(k.part[SWEEP_OVERHEAD], nm);
+    assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 3 + ncpu * 3) * (nm - nser) +
+                                                ncont * 5 * 2 * nstart);
+    assert_int_equal(k.part[SWEEP_OVERHEAD], nm + ndisp);
     assert_int_equal(k.part[SWEEP_TIMELINE], nw * (nm - nser));
-    if (nm == 6 && nio == 2 && ncpu == 2)
-        assert_int_equal(k.total, 157);
+    if (nm == 6 && nio == 2 && ncpu == 2 && ncont == 1)    /* 822a356: 157 */
+        assert_int_equal(k.total, 191);
 
     plan_counts("test", &k);
     assert_int_equal(k.runs, 2);

@@ -88,7 +88,7 @@ static void spin_teardown(void *ctx)
 }
 
 static const struct wopt spin_opts[] = {
-    { "spin-us", WOPT_UINT, "1000", 0, 60000000, "microseconds each task keeps a CPU busy" },
+    { "spin-us", WOPT_UINT, "1000", 0, 60000000, "microseconds each task keeps a CPU busy", NULL },
     { 0 },
 };
 

@@ -114,7 +114,7 @@ static void count_teardown(void *ctx)
 
 static const struct wopt count_opts[] = {
     { "count", WOPT_UINT, "100000000", 0, UINT64_MAX / 2,
-      "additions per task; 0 makes no-op tasks that measure dispatch cost" },
+      "additions per task; 0 makes no-op tasks that measure dispatch cost", NULL },
     { 0 },
 };
 

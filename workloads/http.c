@@ -796,11 +796,11 @@ static int http_ext_take(void *ctx, unsigned i, const struct json_value *res,
 }
 
 static const struct wopt http_opts[] = {
-    { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms" },
-    { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer" },
-    { "url", WOPT_STRING, NULL, 0, 0, "fetch this URL in every task instead of the embedded server" },
-    { "urls", WOPT_STRING, NULL, 0, 0, "file with one URL a line; task i fetches line i mod L" },
-    { "no-reuse", WOPT_FLAG, NULL, 0, 0, "a new connection for every request" },
+    { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms", NULL },
+    { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer", NULL },
+    { "url", WOPT_STRING, NULL, 0, 0, "fetch this URL in every task instead of the embedded server", NULL },
+    { "urls", WOPT_STRING, NULL, 0, 0, "file with one URL a line; task i fetches line i mod L", NULL },
+    { "no-reuse", WOPT_FLAG, NULL, 0, 0, "a new connection for every request", NULL },
     { 0 },
 };
 

@@ -230,10 +230,10 @@ static void probe_teardown(void *ctx)
 }
 
 static const struct wopt probe_opts[] = {
-    { "sleep-ms", WOPT_UINT, "1", 0, 86400000, "how long each task stays in flight, in ms" },
-    { "probe-fail", WOPT_UINT, NULL, 0, UINT32_MAX, "task index that fails on purpose" },
+    { "sleep-ms", WOPT_UINT, "1", 0, 86400000, "how long each task stays in flight, in ms", NULL },
+    { "probe-fail", WOPT_UINT, NULL, 0, UINT32_MAX, "task index that fails on purpose", NULL },
     { "probe-crash", WOPT_UINT, NULL, 0, UINT32_MAX,
-      "task index that crashes its process with SIGSEGV" },
+      "task index that crashes its process with SIGSEGV", NULL },
     { 0 },
 };
 

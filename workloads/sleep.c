@@ -164,7 +164,7 @@ static void sleep_teardown(void *ctx)
 }
 
 static const struct wopt sleep_opts[] = {
-    { "sleep-ms", WOPT_UINT, "100", 0, 86400000, "how long each task waits, in ms" },
+    { "sleep-ms", WOPT_UINT, "100", 0, 86400000, "how long each task waits, in ms", NULL },
     { 0 },
 };
 

@@ -967,18 +967,18 @@ static int thumb_ext_take(void *ctx, unsigned i, const struct json_value *res,
 static const struct wopt thumb_opts[] = {
     { "images", WOPT_STRING, NULL, 0, 0,
       "folder of input images: every *.png in it, sorted by name; task i takes image i mod "
-      "count (default: the generated corpus, cached)" },
+      "count (default: the generated corpus, cached)", NULL },
     { "out", WOPT_STRING, NULL, 0, 0,
-      "folder for the thumbnails (default: a temporary folder removed afterwards)" },
-    { "thumb-size", WOPT_UINT, "50", 1, 65535, "thumbnails fit inside S x S" },
+      "folder for the thumbnails (default: a temporary folder removed afterwards)", NULL },
+    { "thumb-size", WOPT_UINT, "50", 1, 65535, "thumbnails fit inside S x S", NULL },
     { "max-pixels", WOPT_UINT, "100000000", 1, IMAGE_MAX_PIXELS_CAP,
-      "refuse an image whose header declares more pixels" },
+      "refuse an image whose header declares more pixels", NULL },
     { "decode-budget-mb", WOPT_UINT, "512", 1, 1u << 20,
       "memory one task may use, in MiB, computed from the PNG header before decoding (pixels, "
-      "row pointers, libpng's and the blur's buffers); an image over it fails its task" },
-    { "corpus-images", WOPT_UINT, "16", 1, 10000, "default corpus: number of images" },
-    { "corpus-size", WOPT_STRING, "1920x1080", 0, 0, "default corpus: WIDTHxHEIGHT" },
-    { "corpus-seed", WOPT_UINT, "1", 0, UINT64_MAX, "default corpus: seed" },
+      "row pointers, libpng's and the blur's buffers); an image over it fails its task", NULL },
+    { "corpus-images", WOPT_UINT, "16", 1, 10000, "default corpus: number of images", NULL },
+    { "corpus-size", WOPT_STRING, "1920x1080", 0, 0, "default corpus: WIDTHxHEIGHT", NULL },
+    { "corpus-seed", WOPT_UINT, "1", 0, UINT64_MAX, "default corpus: seed", NULL },
     { 0 },
 };
 

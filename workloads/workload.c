@@ -10,13 +10,14 @@
 #include "runtime/event.h"
 
 extern const struct workload workload_sleep, workload_count, workload_probe, workload_http;
-extern const struct workload workload_thumbnail, workload_spin;
+extern const struct workload workload_thumbnail, workload_spin, workload_lock;
 
 const struct workload *const workloads[] = {
     &workload_sleep,
     &workload_count,
     &workload_http,
     &workload_thumbnail,
+    &workload_lock,
     &workload_probe,
 #ifdef CONCBENCH_TEST_ENTRIES
     &workload_spin,     /* tests/workload_spin.c, the proof build only */
@@ -29,6 +30,10 @@ const struct workload_kind workload_kind_io = {
 };
 const struct workload_kind workload_kind_cpu = {
     .name = "cpu", .label = "CPU-bound", .order = 2, .waits = false,
+};
+
+const struct workload_kind workload_kind_contended = {
+    .name = "contended", .label = "contended", .order = 3, .waits = false,
 };
 
 const struct workload *workload_find(const char *name)
@@ -70,6 +75,14 @@ int task_interrupted(const struct task_env *env, double now)
     if (env->deadline > 0 && now >= env->deadline)
         return TASK_TIMEOUT;
     return TASK_OK;
+}
+
+int wopt_choice(const struct wopt *d, const char *v)
+{
+    for (int k = 0; d && d->choices && v && d->choices[k]; k++)
+        if (strcmp(d->choices[k], v) == 0)
+            return k;
+    return -1;
 }
 
 const struct wopt *wopt_find(const struct wopt *table, const char *name)

@@ -69,6 +69,12 @@ struct workload_kind {
     bool waits;             /* tasks mostly wait: their ideal does not depend on the cores */
 };
 extern const struct workload_kind workload_kind_io, workload_kind_cpu;
+/* Tasks that fight over shared state (one counter, one lock): neither waiting nor plain
+ * computing. A workload of this kind writes into its record (its `report`) the numbers the
+ * report draws: "updates" (updates the tasks made), "lost_updates" (made but missing from
+ * the shared state) and "contended" (acquisitions that found the lock taken; absent: not
+ * counted), and tells its synchronisation apart by the option `sync` (in the params). */
+extern const struct workload_kind workload_kind_contended;
 
 /* What the ideal batch time of a cell depends on (workload.ideal_s). */
 struct ideal_in {
@@ -80,14 +86,18 @@ struct ideal_in {
 };
 
 /* A workload option (--NAME VALUE), declared by the workload and parsed by the CLI. */
-enum wopt_type { WOPT_UINT, WOPT_STRING, WOPT_FLAG };
+enum wopt_type { WOPT_UINT, WOPT_STRING, WOPT_FLAG, WOPT_ENUM };
 struct wopt {
     const char *name;       /* long option, without the dashes */
     enum wopt_type type;
     const char *def;        /* default as text; NULL: none */
     uint64_t min, max;      /* bounds, for WOPT_UINT */
     const char *help;
+    const char *const *choices; /* WOPT_ENUM: the allowed values, NULL-terminated; any other
+                             * value is a usage error that lists them */
 };
+/* The index of value v among d's choices (WOPT_ENUM), or -1. */
+int wopt_choice(const struct wopt *d, const char *v);
 
 /* The options given on the command line (values as text, validated against their wopt). */
 #define OPTIONS_MAX 32
