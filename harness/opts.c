@@ -28,6 +28,17 @@ bool wopt_check(const struct wopt *d, const char *value, char *err, size_t errle
             return true;
         snprintf(err, errlen, "--%s needs a value", d->name);
         return false;
+    case WOPT_ENUM: {
+        if (value && wopt_choice(d, value) >= 0)
+            return true;
+        char allowed[256] = "";
+        for (unsigned k = 0; d->choices && d->choices[k]; k++)
+            snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                     k ? ", " : "", d->choices[k]);
+        snprintf(err, errlen, "bad value '%s' for --%s: one of %s", value ? value : "", d->name,
+                 allowed);
+        return false;
+    }
     }
     snprintf(err, errlen, "--%s: unknown kind of option", d->name);
     return false;

@@ -151,14 +151,6 @@ static bool take_opt(const struct wopt *d, const char *value, struct options *o)
         cli_usage_error("run", "%s", why);
         return false;
     }
-    if (d->type == WOPT_ENUM && wopt_choice(d, value) < 0) {
-        char allowed[256] = "";
-        for (unsigned k = 0; d->choices && d->choices[k]; k++)
-            snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
-                     k ? ", " : "", d->choices[k]);
-        cli_usage_error("run", "bad value '%s' for --%s: one of %s", value, d->name, allowed);
-        return false;
-    }
     if (o->n == OPTIONS_MAX) {
         cli_usage_error("run", "too many options");
         return false;

@@ -300,6 +300,18 @@ static int parse_set(const char *arg, const struct workload *const *ws, unsigned
         /* One value: a URL holds commas. */
         str_copy(s->store, sizeof s->store, value);
         s->vals[s->nvals++] = s->store;
+    } else if (first->type == WOPT_ENUM) {
+        /* A list of choices (--set sync=none,mutex) is one more dimension, as a number list. */
+        str_copy(s->store, sizeof s->store, value);
+        char *save = NULL;
+        for (char *t = strtok_r(s->store, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (s->nvals == MAXVALS)
+                return usage(err, errlen, "--set %s: too many values", s->name);
+            s->vals[s->nvals++] = t;
+        }
+        if (s->nvals == 0)
+            return usage(err, errlen, "--set %s=%s: an empty list", s->name, value);
+        s->list = s->nvals > 1;
     } else {
         uint64_t v[MAXVALS];
         char why[256];
