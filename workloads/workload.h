@@ -115,6 +115,8 @@ struct run_stats {
     long children_max_rss_kb;   /* largest child peak RSS (wait4), process models */
     long children_sum_rss_kb;   /* sum of the children's peak RSS (wait4), process models */
     unsigned workers_replaced;  /* pool workers that died and were replaced */
+    unsigned long long loop_syscalls;   /* event-loop models: the loop's system calls */
+    double loop_cpu_s;      /* event-loop models: CPU time of the loop thread in loop_run */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
 };
 
