@@ -308,7 +308,8 @@ static void run_round(struct ctx *x, struct round_cache *rc, struct perf_check *
         c->limit[r] = perf_figure(m->out, d->limit_figure + 1);
     } else if (d->limit_probe) {
         expand(lim, sizeof lim, d->limit_probe, cores, c->model);
-        struct job *l = job(x, rc, true, lim);
+        bool lrun = strncmp(lim, "run ", 4) == 0;   /* the limit is another model's run */
+        struct job *l = job(x, rc, !lrun, lrun ? lim + 4 : lim);
         if (!l || x->interrupted)
             return;
         if (l->err[0])

@@ -144,6 +144,9 @@ const char *perf_fmt(enum perf_unit u, double v, char *buf, size_t len)
     case PERF_UNIT_X:
         snprintf(buf, len, "%.2fx", v);
         break;
+    case PERF_UNIT_N:
+        snprintf(buf, len, "%.3g", v);
+        break;
     case PERF_UNIT_RPS: {
         char n[32];
         snprintf(buf, len, "%s req/s", fmt_count((unsigned long long)llround(v), n, sizeof n));
