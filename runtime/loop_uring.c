@@ -10,7 +10,8 @@
  * and ignored; a removal queues a POLL_REMOVE. Nothing here enters the kernel: each turn
  * submits what is queued and waits for a completion, the earliest timer as the timeout
  * (IORING_ENTER_EXT_ARG), in one io_uring_enter — or none when completions are already
- * waiting and nothing is queued. Only a full submission ring enters in between. */
+ * waiting, or a timer is due, and nothing is queued. Only a full submission ring enters in
+ * between. */
 #include <errno.h>
 #include <liburing.h>
 #include <stdio.h>
@@ -204,17 +205,24 @@ static int ur_wait(struct loop *l, double when)
     unsigned to_submit = ur_flush(ring);
     unsigned ready = io_uring_cq_ready(ring);
     unsigned kflags = IO_URING_READ_ONCE(*ring->sq.kflags);
-    if (to_submit || !ready || (kflags & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN))) {
+    struct timespec ts;
+    bool timed = loop_timeout_ts(when, &ts);
+    /* Wait only when nothing is waiting in the completion ring and nothing is due now: a
+     * zero timeout would still arm a timer and sleep in the kernel (tens of µs), where
+     * epoll_pwait2 returns at once. Readiness is in the completion ring, in shared memory:
+     * with nothing to submit and no pending kernel work, a turn that must not wait enters
+     * no system call at all. */
+    bool wait = !ready && !(timed && ts.tv_sec == 0 && ts.tv_nsec == 0);
+    if (to_submit || wait || (kflags & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN))) {
         struct io_uring_getevents_arg arg = { 0 };
         struct __kernel_timespec kts;
-        struct timespec ts;
-        if (!ready && loop_timeout_ts(when, &ts)) {
+        if (wait && timed) {
             kts.tv_sec = ts.tv_sec;
             kts.tv_nsec = ts.tv_nsec;
             arg.ts = (uint64_t)(uintptr_t)&kts;
         }
         l->stats.syscalls++;
-        int r = io_uring_enter2(ring->ring_fd, to_submit, ready ? 0 : 1,
+        int r = io_uring_enter2(ring->ring_fd, to_submit, wait ? 1 : 0,
                                 IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
                                 (sigset_t *)&arg, sizeof arg);
         if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
