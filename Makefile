@@ -7,9 +7,11 @@ LDFLAGS ?=
 # The project's own flags stay in force whatever the user passes as CFLAGS.
 # libcurl's headers only: the http workload loads the library with dlopen (workloads/curl_dl.c),
 # so runs of the other workloads fork a parent without its ~30 libraries.
-PKGS     = libcurl libpng
+# liburing (the loop's io_uring backend, runtime/loop_uring.c) is linked statically: no extra
+# mapping in every forked child.
+PKGS     = libcurl libpng liburing
 REQ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread -I. $(SAN) $(shell pkg-config --cflags $(PKGS))
-REQ_LIBS   = -pthread $(SAN) $(shell pkg-config --libs libpng) -ldl -lm
+REQ_LIBS   = -pthread $(SAN) $(shell pkg-config --libs libpng) -l:liburing.a -ldl -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka)
 
 BUILD ?= build/default

@@ -31,8 +31,8 @@
 const struct command cmd_perf_ = { "perf", "every promised performance figure beside the "
                                    "machine's own limit, judged (make perf)", cmd_perf };
 
-#define MAX_CHECKS 64
-#define MAX_JOBS 128
+#define MAX_CHECKS 256
+#define MAX_JOBS 512
 
 static void usage(FILE *f)
 {
@@ -308,7 +308,8 @@ static void run_round(struct ctx *x, struct round_cache *rc, struct perf_check *
         c->limit[r] = perf_figure(m->out, d->limit_figure + 1);
     } else if (d->limit_probe) {
         expand(lim, sizeof lim, d->limit_probe, cores, c->model);
-        struct job *l = job(x, rc, true, lim);
+        bool lrun = strncmp(lim, "run ", 4) == 0;   /* the limit is another model's run */
+        struct job *l = job(x, rc, !lrun, lrun ? lim + 4 : lim);
         if (!l || x->interrupted)
             return;
         if (l->err[0])

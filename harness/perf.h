@@ -51,7 +51,8 @@ struct perf_check_def {
     const char *figure;     /* from the measured record: "wall_s", "cpu_s", "wall_s/tasks",
                              * "a.b+a.c" sums, or "speedup" (the serial model's wall_s with the
                              * same args over this one's) */
-    const char *limit_probe;    /* the machine's limit: a probe's argv tail; NULL: none */
+    const char *limit_probe;    /* the machine's limit: a probe's argv tail; "run ARGS": a
+                                 * `concbench run` (another model's figure); NULL: none */
     const char *limit_figure;   /* its figure; "=FIG": a figure of the measured record */
     const char *limit_label;    /* what the limit is called in the table (NULL: "bare") */
     enum perf_basis basis;

@@ -224,5 +224,87 @@ const struct perf_check_def perf_check_table[] = {
     DISPATCH("dispatch-process-pool-pipe-1", "process-pool", "--dispatch pipe --chunk 1",
              "process-pool --dispatch pipe --chunk 1 (an index a message)"),
 #undef DISPATCH
+    /* ---- async-uring (issue 20): async on the loop's io_uring backend, side by side with
+     * async on epoll. The "run ..." limits are async's own runs with the same arguments (one
+     * run a round, shared with the async checks above). Targets: io_uring no slower than
+     * epoll (wall time within 5 %, requests/s at least 95 % of epoll's: the margin is the
+     * runs' noise, not a concession), its sleeps as close to the ideal as async's, and on
+     * http fewer loop system calls per fetch. */
+    { .name = "uring-sleep-10k", .what = "10,000 sleeps of 100 ms on the io_uring loop: batch "
+      "wall time", .workload = "sleep", .model = "async-uring",
+      .args = "-n 10000 --sleep-ms 100", .figure = "wall_s",
+      .limit_probe = "timers 10000 100", .limit_figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_LE, .budget = 1.02, .unit = PERF_UNIT_S,
+      .story = "{n} sleeps of 100 ms on io_uring took {m} ({r} the ideal {i}; the bare epoll "
+               "timer heap: {l})" },
+    { .name = "uring-vs-epoll-sleep-10k", .what = "those 10,000 sleeps: io_uring's wall time "
+      "against epoll's", .workload = "sleep", .model = "async-uring",
+      .args = "-n 10000 --sleep-ms 100", .figure = "wall_s",
+      .limit_probe = "run -w sleep -m async -n 10000 --sleep-ms 100", .limit_figure = "wall_s",
+      .limit_label = "epoll", .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 1.05,
+      .unit = PERF_UNIT_S, .story = "io_uring {m}, epoll {l}: {r}" },
+    { .name = "uring-sleep-100k", .what = "100,000 sleeps of 100 ms on the io_uring loop: batch "
+      "wall time", .workload = "sleep", .model = "async-uring",
+      .args = "-n 100000 --sleep-ms 100", .figure = "wall_s",
+      .limit_probe = "timers 100000 100", .limit_figure = "wall_s", .basis = PERF_BASIS_IDEAL,
+      .cmp = PERF_LE, .budget = 1.15, .unit = PERF_UNIT_S,
+      .story = "{n} sleeps on io_uring took {m} ({r} the ideal; the bare heap: {l})" },
+    { .name = "uring-vs-epoll-sleep-100k", .what = "those 100,000 sleeps: io_uring's wall time "
+      "against epoll's", .workload = "sleep", .model = "async-uring",
+      .args = "-n 100000 --sleep-ms 100", .figure = "wall_s",
+      .limit_probe = "run -w sleep -m async -n 100000 --sleep-ms 100", .limit_figure = "wall_s",
+      .limit_label = "epoll", .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 1.05,
+      .unit = PERF_UNIT_S, .story = "io_uring {m}, epoll {l}: {r}" },
+    { .name = "uring-loop-cpu-sleep-10k", .what = "10,000 sleeps: the loop thread's CPU a task, "
+      "io_uring against epoll", .workload = "sleep", .model = "async-uring",
+      .args = "-n 10000 --sleep-ms 100", .figure = "loop_cpu_s/tasks",
+      .limit_probe = "run -w sleep -m async -n 10000 --sleep-ms 100",
+      .limit_figure = "loop_cpu_s/tasks", .limit_label = "epoll", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_LE, .budget = 1.10, .unit = PERF_UNIT_S,
+      .story = "the loop's CPU a sleep: io_uring {m}, epoll {l} ({r})" },
+    { .name = "uring-loop-syscalls-sleep-10k", .what = "10,000 sleeps: the loop's system calls a "
+      "task, io_uring against epoll (information: a few dozen turns in all)",
+      .workload = "sleep", .model = "async-uring", .args = "-n 10000 --sleep-ms 100",
+      .figure = "loop_syscalls/tasks",
+      .limit_probe = "run -w sleep -m async -n 10000 --sleep-ms 100",
+      .limit_figure = "loop_syscalls/tasks", .limit_label = "epoll", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_NONE, .unit = PERF_UNIT_COUNT, .extras = "loop_syscalls",
+      .story = "the loop's system calls a sleep: io_uring {m}, epoll {l} ({x0} io_uring_enter "
+               "for all {n})" },
+    { .name = "uring-http", .what = "1,000 fetches of 50 ms, all in flight, on io_uring",
+      .workload = "http", .model = "async-uring", .args = "-n 1000", .figure = "wall_s",
+      .basis = PERF_BASIS_IDEAL, .cmp = PERF_LE, .budget = 4, .unit = PERF_UNIT_S,
+      .story = "{n} fetches of a 50 ms answer on io_uring took {m}, {r} the ideal {i}" },
+    { .name = "uring-vs-epoll-http", .what = "those 1,000 fetches: io_uring's wall time against "
+      "epoll's", .workload = "http", .model = "async-uring", .args = "-n 1000",
+      .figure = "wall_s", .limit_probe = "run -w http -m async -n 1000",
+      .limit_figure = "wall_s", .limit_label = "epoll", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_LE, .budget = 1.05, .unit = PERF_UNIT_S,
+      .story = "io_uring {m}, epoll {l}: {r}" },
+    { .name = "uring-loop-syscalls-http", .what = "those 1,000 fetches: the loop's system calls "
+      "a fetch, io_uring against epoll (fewer)", .workload = "http", .model = "async-uring",
+      .args = "-n 1000", .figure = "loop_syscalls/tasks",
+      .limit_probe = "run -w http -m async -n 1000", .limit_figure = "loop_syscalls/tasks",
+      .limit_label = "epoll", .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 0.99,
+      .unit = PERF_UNIT_COUNT, .extras = "loop_syscalls",
+      .story = "a fetch cost the loop {m} system calls on io_uring ({x0} io_uring_enter in "
+               "all), {l} on epoll (epoll_ctl for each socket's add, change and removal, and "
+               "the waits): {r}" },
+    { .name = "uring-loop-cpu-http", .what = "those 1,000 fetches: the loop thread's CPU a fetch, "
+      "io_uring against epoll", .workload = "http", .model = "async-uring", .args = "-n 1000",
+      .figure = "loop_cpu_s/tasks", .limit_probe = "run -w http -m async -n 1000",
+      .limit_figure = "loop_cpu_s/tasks", .limit_label = "epoll", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_LE, .budget = 1.10, .unit = PERF_UNIT_S,
+      .story = "the loop thread's CPU a fetch (libcurl included): io_uring {m}, epoll {l} "
+               "({r})" },
+    { .name = "uring-http-rate-j100", .what = "10,000 GETs, no delay, 100 in flight: io_uring's "
+      "requests/s against epoll's", .workload = "http", .model = "async-uring",
+      .args = "-n 10000 -j 100 --sleep-ms 0", .figure = "tasks/wall_s",
+      .limit_probe = "run -w http -m async -n 10000 -j 100 --sleep-ms 0",
+      .limit_figure = "tasks/wall_s", .limit_label = "epoll", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_GE, .budget = 0.95, .unit = PERF_UNIT_RPS, .extras = "loop_syscalls",
+      .story = "with no delay and 100 GETs in flight io_uring made {m}, epoll {l} ({r}); "
+               "io_uring_enter {x0} times for {n}" },
+    /* ---- end of async-uring ---- */
 };
 const size_t perf_check_count = sizeof perf_check_table / sizeof perf_check_table[0];

@@ -138,6 +138,10 @@ void record_write_json(const struct record *r, FILE *f)
     json_key_int(&j, "ctx_involuntary", r->ctx_involuntary);
     json_key_uint(&j, "timeout_ms", r->timeout_ms);
     json_key_uint(&j, "workers_replaced", r->stats.workers_replaced);
+    if (r->stats.loop_syscalls || r->stats.loop_cpu_s > 0) {  /* event-loop models only */
+        json_key_uint(&j, "loop_syscalls", r->stats.loop_syscalls);
+        json_key_double(&j, "loop_cpu_s", r->stats.loop_cpu_s);
+    }
     json_key(&j, "options");
     json_object_begin(&j);
     for (const struct wopt *o = r->workload->opts; o && o->name; o++) {

@@ -30,8 +30,12 @@ int cmd_list(int argc, char **argv)
             printf("  %-12s %-10s %s\n", (*w)->name, (*w)->kind->label,
                    (*w)->summary);
     printf("models:\n");
-    for (const struct model *const *m = models; *m; m++)
-        printf("  %-12s %s\n", (*m)->name, (*m)->summary);
+    for (const struct model *const *m = models; *m; m++) {
+        char why[256];
+        bool ok = model_available(*m, why, sizeof why);
+        printf("  %-12s %s%s%s%s\n", (*m)->name, ok ? "" : "(unavailable: ", ok ? "" : why,
+               ok ? "" : ") ", (*m)->summary);
+    }
     return EXIT_OK;
 }
 
@@ -263,6 +267,13 @@ int cmd_run(int argc, char **argv)
         if ((wd && !take_opt(wd, given.kv[k].value, &opts)) ||
             (md && !take_opt(md, given.kv[k].value, &mopts)))
             return EXIT_USAGE;
+    }
+
+    char unavailable[256];
+    if (!model_available(m, unavailable, sizeof unavailable)) {
+        fprintf(stderr, "concbench run: model %s is unavailable here: %s\n", m->name,
+                unavailable);
+        return EXIT_ENV;
     }
 
     /* The run. */

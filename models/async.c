@@ -1,11 +1,13 @@
-/* async.c — the async model: one thread, one epoll loop (runtime/loop.h). Tasks with an async
- * form (workload `start`) wait on the loop side by side; tasks without one run inline in a loop
+/* async.c — the async model: one thread, one event loop (runtime/loop.h), epoll here and
+ * io_uring in models/async_uring.c (async_run_on takes the backend). Tasks with an async form
+ * (workload `start`) wait on the loop side by side; tasks without one run inline in a loop
  * callback, blocking the loop while they run, so for CPU-bound work async is single. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/async.h"
 #include "models/model.h"
 #include "runtime/clock.h"
 #include "runtime/event.h"
@@ -199,8 +201,8 @@ static void async_on_cancel(struct loop *l, int fd, unsigned events, void *arg)
     loop_stop(l);               /* nothing of ours is left; drop whatever a workload left */
 }
 
-static int async_run(const struct workload *w, void *ctx, const struct run_params *p,
-                     struct task_result *results)
+int async_run_on(enum loop_backend_kind b, const struct workload *w, void *ctx,
+                 const struct run_params *p, struct task_result *results)
 {
     struct async_run run = {
         .w = w, .ctx = ctx, .p = p, .results = results,
@@ -210,9 +212,13 @@ static int async_run(const struct workload *w, void *ctx, const struct run_param
 
     if (w->start && !w->stop)
         return -EINVAL;         /* an async form must come with its stop */
-    run.l = loop_new();
-    if (!run.l)
-        return -errno;
+    run.l = loop_new_backend(b);
+    if (!run.l) {
+        int e = errno;
+        if (p->stats)
+            loop_backend_probe(b, p->stats->note, sizeof p->stats->note);
+        return -e;
+    }
     run.tasks = calloc(p->tasks, sizeof *run.tasks);
     if (!run.tasks) {
         err = -ENOMEM;
@@ -229,8 +235,14 @@ static int async_run(const struct workload *w, void *ctx, const struct run_param
     }
 
     err = loop_run(run.l);
+    if (p->stats) {
+        struct loop_stats st;
+        loop_get_stats(run.l, &st);
+        p->stats->loop_syscalls = st.syscalls;
+        p->stats->loop_cpu_s = st.cpu_s;
+    }
     if (err < 0) {
-        /* epoll itself failed: what is still in flight can never finish. */
+        /* the loop's kernel interface failed: what is still in flight can never finish. */
         for (unsigned i = 0; i < run.next; i++)
             if (run.tasks[i].state == ASYNC_RUNNING) {
                 task_fail(&results[i], TASK_FAILED, "event loop failed",
@@ -250,6 +262,12 @@ out:
     free(run.tasks);
     loop_free(run.l);
     return err;
+}
+
+static int async_run(const struct workload *w, void *ctx, const struct run_params *p,
+                     struct task_result *results)
+{
+    return async_run_on(LOOP_EPOLL, w, ctx, p, results);
 }
 
 const struct model model_async = {

@@ -11,6 +11,7 @@
 
 extern const struct model model_single;
 extern const struct model model_async;
+extern const struct model model_async_uring;
 extern const struct model model_threads;
 extern const struct model model_thread_pool;
 extern const struct model model_processes;
@@ -24,6 +25,7 @@ const struct model *const models[] = {
     &model_processes,
     &model_process_pool,
     &model_async,
+    &model_async_uring,
 #ifdef CONCBENCH_TEST_ENTRIES
     &model_inline,
 #endif
@@ -44,6 +46,13 @@ const struct model *model_serial(void)
         if ((*m)->serial)
             return *m;
     return NULL;
+}
+
+bool model_available(const struct model *m, char *why, size_t len)
+{
+    if (len)
+        why[0] = '\0';
+    return !m->available || m->available(why, len);
 }
 
 const char *model_opt(const struct model *m, const struct run_params *p, const char *name)

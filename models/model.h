@@ -6,6 +6,7 @@
 #define CONCBENCH_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "workloads/workload.h"
 
@@ -44,7 +45,14 @@ struct model {
      * the harness's main thread, once per batch. */
     int (*run)(const struct workload *w, void *ctx, const struct run_params *p,
                struct task_result *results);
+
+    /* Whether it can run on this machine (NULL: always). False with one sentence in why: `list`
+     * marks it unavailable with the reason, `run` exits 3 with it, the sweep skips it. */
+    bool (*available)(char *why, size_t len);
 };
+
+/* m->available, or true when m has none; why gets "" when available. */
+bool model_available(const struct model *m, char *why, size_t len);
 
 /* The registry, NULL-terminated; one line a model in model.c. */
 extern const struct model *const models[];

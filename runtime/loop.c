@@ -1,20 +1,22 @@
-/* loop.c — the epoll event loop: an fd table indexed by fd, a binary heap of one-shot timers
- * whose earliest deadline becomes epoll's timeout, and the run loop. */
+/* loop.c — the event loop's common part: an fd table indexed by fd, a binary heap of one-shot
+ * timers whose earliest deadline becomes the wait's timeout, and the run loop that delivers
+ * what the backend's wait returned. The kernel side is a backend (runtime/loop_int.h):
+ * runtime/loop_epoll.c, runtime/loop_uring.c. */
 #include "runtime/loop.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "runtime/clock.h"
+#include "runtime/loop_int.h"
 
-#define LOOP_MAX_EVENTS 256     /* epoll events taken per iteration */
 #define LOOP_SLAB 1024          /* timer nodes allocated at a time */
 #define LOOP_FREE SIZE_MAX      /* heap index of a timer node that is not pending */
 
@@ -26,63 +28,71 @@ struct loop_timer {
     void *arg;              /* the callback's argument; the free list's link when free */
 };
 
-/* One heap slot: the deadline beside the node, so that comparisons stay in the heap array
- * (16 bytes a slot); only equal deadlines look at the nodes' insertion order. */
-struct loop_heap_entry {
-    double when;            /* CLOCK_MONOTONIC seconds */
-    struct loop_timer *t;
-};
-
-/* One watched fd, at fds[fd]. */
-struct loop_watch {
-    loop_fd_fn *fn;
-    void *arg;
-    unsigned events;        /* LOOP_READ | LOOP_WRITE | LOOP_NOREF as last added or changed */
-    uint32_t gen;           /* bumped on every add: tells a stale epoll event from a new watch */
-    bool used;
-};
-
-struct loop {
-    int epfd;
-    struct loop_watch *fds; /* indexed by fd */
-    size_t fds_cap;         /* entries in fds */
-    size_t nwatched;        /* fds watched */
-    size_t nref;            /* of which do not carry LOOP_NOREF */
-    uint32_t gen;
-
-    struct loop_heap_entry *heap;
-    size_t nheap, heap_cap;
-    uint64_t seq;
-    struct loop_timer *free_timers;
-    struct loop_timer **slabs;
-    size_t nslabs, slabs_cap;
-
-    bool stop;              /* loop_stop was called */
-    bool running;
-    bool no_pwait2;         /* the kernel said ENOSYS: use epoll_wait and whole milliseconds */
-    struct epoll_event events[LOOP_MAX_EVENTS];
-};
-
-struct loop *loop_new(void)
+static const struct loop_backend *loop_backend_of(enum loop_backend_kind b)
 {
+    switch (b) {
+    case LOOP_EPOLL:
+        return &loop_backend_epoll;
+    case LOOP_URING:
+        return &loop_backend_uring;
+    }
+    return NULL;
+}
+
+const char *loop_backend_name(enum loop_backend_kind b)
+{
+    const struct loop_backend *be = loop_backend_of(b);
+    return be ? be->name : "?";
+}
+
+struct loop *loop_new_backend(enum loop_backend_kind b)
+{
+    const struct loop_backend *be = loop_backend_of(b);
+    if (!be) {
+        errno = EINVAL;
+        return NULL;
+    }
     struct loop *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0) {
-        int e = errno;
+    l->be = be;
+    int err = be->init(l);
+    if (err < 0) {
         free(l);
-        errno = e;
+        errno = -err;
         return NULL;
     }
     return l;
+}
+
+struct loop *loop_new(void)
+{
+    return loop_new_backend(LOOP_EPOLL);
+}
+
+int loop_backend_probe(enum loop_backend_kind b, char *why, size_t len)
+{
+    const struct loop_backend *be = loop_backend_of(b);
+    if (len)
+        why[0] = '\0';
+    struct loop *l = loop_new_backend(b);
+    if (l) {
+        loop_free(l);
+        return 0;
+    }
+    int err = errno ? errno : EINVAL;
+    if (be && be->explain)
+        be->explain(err, why, len);
+    else if (len)
+        snprintf(why, len, "%s: %s", be ? be->name : "no such backend", strerror(err));
+    return -err;
 }
 
 void loop_free(struct loop *l)
 {
     if (!l)
         return;
-    close(l->epfd);
+    l->be->free(l);
     for (size_t k = 0; k < l->nslabs; k++)
         free(l->slabs[k]);
     free(l->slabs);
@@ -91,12 +101,12 @@ void loop_free(struct loop *l)
     free(l);
 }
 
-/* ---- fds ---- */
-
-static uint32_t loop_epoll_mask(unsigned events)
+void loop_get_stats(const struct loop *l, struct loop_stats *out)
 {
-    return (events & LOOP_READ ? EPOLLIN : 0) | (events & LOOP_WRITE ? EPOLLOUT : 0);
+    *out = l->stats;
 }
+
+/* ---- fds ---- */
 
 static int loop_fds_reserve(struct loop *l, int fd)
 {
@@ -124,15 +134,11 @@ int loop_fd_add(struct loop *l, int fd, unsigned events, loop_fd_fn *fn, void *a
     if (err < 0)
         return err;
 
-    uint32_t gen = ++l->gen;
-    struct epoll_event ev = {
-        .events = loop_epoll_mask(events),
-        .data.u64 = (uint64_t)gen << 32 | (uint32_t)fd,
-    };
-    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
-    l->fds[fd] = (struct loop_watch){ .fn = fn, .arg = arg, .events = events, .gen = gen,
-                                      .used = true };
+    struct loop_watch w = { .fn = fn, .arg = arg, .events = events, .gen = loop_next_gen(l) };
+    if ((err = l->be->add(l, fd, &w)) < 0)
+        return err;
+    w.used = true;
+    l->fds[fd] = w;
     l->nwatched++;
     if (!(events & LOOP_NOREF))
         l->nref++;
@@ -144,12 +150,9 @@ int loop_fd_mod(struct loop *l, int fd, unsigned events)
     if (fd < 0 || (size_t)fd >= l->fds_cap || !l->fds[fd].used)
         return -ENOENT;
     struct loop_watch *w = &l->fds[fd];
-    struct epoll_event ev = {
-        .events = loop_epoll_mask(events),
-        .data.u64 = (uint64_t)w->gen << 32 | (uint32_t)fd,
-    };
-    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
-        return -errno;
+    int err = l->be->mod(l, fd, w, events);
+    if (err < 0)
+        return err;
     if ((w->events & LOOP_NOREF) && !(events & LOOP_NOREF))
         l->nref++;
     else if (!(w->events & LOOP_NOREF) && (events & LOOP_NOREF))
@@ -163,9 +166,7 @@ int loop_fd_del(struct loop *l, int fd)
     if (fd < 0 || (size_t)fd >= l->fds_cap || !l->fds[fd].used)
         return -ENOENT;
     struct loop_watch *w = &l->fds[fd];
-    /* An fd closed before its removal has already left the epoll set (EBADF, ENOENT): the
-     * watch is dropped all the same. */
-    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    l->be->del(l, fd, w);
     if (!(w->events & LOOP_NOREF))
         l->nref--;
     l->nwatched--;
@@ -308,63 +309,37 @@ size_t loop_timer_count(const struct loop *l)
 
 /* ---- the run loop ---- */
 
-/* Wait for fd events until `when` (CLOCK_MONOTONIC seconds; < 0: no timer, wait for ever).
- * Returns the number of events, 0 on timeout or EINTR, or a negative errno. The timeout is
- * rounded up, so that the wake-up comes at or after `when`, never before. */
-static int loop_poll(struct loop *l, double when)
+bool loop_timeout_ts(double when, struct timespec *ts)
 {
-    int n;
-
-    if (!l->no_pwait2) {
-        struct timespec ts, *tsp = NULL;
-        if (when >= 0) {
-            double dt = when - clock_now();
-            if (dt > 1e8)
-                dt = 1e8;       /* years: a far (or infinite) deadline just waits again */
-            if (dt <= 0) {
-                ts = (struct timespec){ 0, 0 };
-            } else {
-                double ns = ceil(dt * 1e9) + 1;     /* +1 ns against the double's rounding */
-                ts.tv_sec = (time_t)(ns / 1e9);
-                ts.tv_nsec = (long)(ns - (double)ts.tv_sec * 1e9);
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                } else if (ts.tv_nsec < 0) {
-                    ts.tv_nsec = 0;
-                }
-            }
-            tsp = &ts;
-        }
-        n = (int)syscall(SYS_epoll_pwait2, l->epfd, l->events, LOOP_MAX_EVENTS, tsp, NULL, 0);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            return 0;
-        if (errno != ENOSYS)
-            return -errno;
-        l->no_pwait2 = true;
+    if (when < 0)
+        return false;
+    double dt = when - clock_now();
+    if (dt > 1e8)
+        dt = 1e8;       /* years: a far (or infinite) deadline just waits again */
+    if (dt <= 0) {
+        *ts = (struct timespec){ 0, 0 };
+        return true;
     }
-
-    int ms = -1;
-    if (when >= 0) {
-        double dt = when - clock_now();
-        ms = dt <= 0 ? 0 : dt > 86400.0 ? 86400000 : (int)ceil(dt * 1e3);
+    double ns = ceil(dt * 1e9) + 1;     /* +1 ns against the double's rounding */
+    ts->tv_sec = (time_t)(ns / 1e9);
+    ts->tv_nsec = (long)(ns - (double)ts->tv_sec * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    } else if (ts->tv_nsec < 0) {
+        ts->tv_nsec = 0;
     }
-    n = epoll_wait(l->epfd, l->events, LOOP_MAX_EVENTS, ms);
-    if (n >= 0)
-        return n;
-    return errno == EINTR ? 0 : -errno;
+    return true;
 }
 
-/* Deliver the n events of the last poll, skipping fds removed (or removed and added again)
+/* Deliver the events of the last wait, skipping fds removed (or removed and added again)
  * since, and bits no longer in an fd's interest. */
-static void loop_dispatch_fds(struct loop *l, int n)
+static void loop_dispatch_fds(struct loop *l)
 {
-    for (int k = 0; k < n && !l->stop; k++) {
-        int fd = (int)(uint32_t)l->events[k].data.u64;
-        uint32_t gen = (uint32_t)(l->events[k].data.u64 >> 32);
-        uint32_t ev = l->events[k].events;
+    for (unsigned k = 0; k < l->nfired && !l->stop; k++) {
+        int fd = l->fired[k].fd;
+        uint32_t gen = l->fired[k].gen;
+        uint32_t ev = l->fired[k].ev;
         if ((size_t)fd >= l->fds_cap || !l->fds[fd].used || l->fds[fd].gen != gen)
             continue;
         struct loop_watch *w = &l->fds[fd];
@@ -402,15 +377,18 @@ int loop_run(struct loop *l)
     l->running = true;
     l->stop = false;
     int err = 0;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     while (!l->stop && (l->nref > 0 || l->nheap > 0)) {
-        int n = loop_poll(l, l->nheap > 0 ? l->heap[0].when : -1);
-        if (n < 0) {
-            err = n;
+        l->stats.turns++;
+        err = l->be->wait(l, l->nheap > 0 ? l->heap[0].when : -1);
+        if (err < 0)
             break;
-        }
-        loop_dispatch_fds(l, n);
+        loop_dispatch_fds(l);
         loop_fire_timers(l);
     }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    l->stats.cpu_s += (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
     l->running = false;
     l->stop = false;
     return err;

@@ -296,6 +296,7 @@ static void test_sweep_profiles(void **state)
     unsigned ncpu = visible_workloads("cpu"), nw = nio + ncpu;
     unsigned nser = count_models(1, -1, -1), nfork1 = count_models(-1, 0, 1);
     bool extra = workload_find("sleep") && model_find("async");
+    bool extra_uring = workload_find("sleep") && model_find("async-uring");    /* its 10k line */
     struct counts k;
     /* Issue 21: contended work (5 --sync lines), the dispatch styles' overhead cells. */
     unsigned ncont = visible_workloads("contended"), nstart = 0;
@@ -308,7 +309,7 @@ static void test_sweep_profiles(void **state)
     assert_int_equal(k.runs, 5);
     assert_true(k.hyperfine);
     assert_int_equal(k.part[SWEEP_HEADLINE], nw * nm);
-    assert_int_equal(k.part[SWEEP_TASKS], nio * (2 * nser + 4 * (nm - nser)) + extra +
+    assert_int_equal(k.part[SWEEP_TASKS], nio * (2 * nser + 4 * (nm - nser)) + extra + extra_uring +
                                           ncpu * 4 * nm);
     assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 7 + ncpu * 4 + ncont * 5 * 5) * (nm - nser));
     assert_int_equal(k.part[SWEEP_OVERHEAD], nm + ndisp);
@@ -320,7 +321,7 @@ static void test_sweep_profiles(void **state)
     plan_counts("quick", &k);
     assert_int_equal(k.runs, 3);
     assert_int_equal(k.part[SWEEP_HEADLINE], nw * nm);
-    assert_int_equal(k.part[SWEEP_TASKS], nio * (nser + 2 * (nm - nser)) + extra +
+    assert_int_equal(k.part[SWEEP_TASKS], nio * (nser + 2 * (nm - nser)) + extra + extra_uring +
                                           ncpu * 2 * nm);
     assert_int_equal(k.part[SWEEP_CONCURRENCY], (nio * 3 + ncpu * 3) * (nm - nser) +
                                                 ncont * 5 * 2 * nstart);

@@ -131,6 +131,8 @@ struct run_stats {
     unsigned workers_replaced;  /* pool workers that died and were replaced */
     double wall_s;          /* the batch's wall time as the model measured it (an external
                              * program times its own batch, models/ext.h); 0: the harness's */
+    unsigned long long loop_syscalls;   /* event-loop models: the loop's system calls */
+    double loop_cpu_s;      /* event-loop models: CPU time of the loop thread in loop_run */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
     unsigned conc_reached;  /* most tasks in flight at once, when the model had to cap its
                                concurrency below run_params.concurrency; 0: not capped */
