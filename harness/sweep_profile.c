@@ -109,10 +109,26 @@ static int plan_from_profile(struct profile *pp, const char *name, unsigned runs
         order[k] = (struct keyed){ &p.cells[k], r, k };
     }
     qsort(order, p.ncells, sizeof *order, keyed_cmp);
+    size_t n = 0;
     for (size_t k = 0; k < p.ncells; k++) {
         const struct profile_cell *pc = order[k].c;
-        struct sweep_cell *c = &plan->cells[k];
-        c->id = (unsigned)k;
+        /* A model this machine cannot run (io_uring disabled, a launcher missing): its cells
+         * are left out and listed with the reason, never run to fail. */
+        char why[200];
+        if (!model_available(pc->m, why, sizeof why)) {
+            char line[320];
+            snprintf(line, sizeof line, "%s x %s: model unavailable: %s", pc->w->name,
+                     pc->m->name, why);
+            bool known = false;
+            for (unsigned j = 0; j < plan->nskipped; j++)
+                known |= strcmp(plan->skipped[j], line) == 0;
+            if (!known && plan->nskipped < SWEEP_MAX_NOTES &&
+                !(plan->skipped[plan->nskipped++] = strdup(line)))
+                goto fail;
+            continue;
+        }
+        struct sweep_cell *c = &plan->cells[n];
+        c->id = (unsigned)n++;
         c->part = pc->part;
         c->workload = pc->w->name;
         c->model = pc->m->name;
@@ -125,7 +141,7 @@ static int plan_from_profile(struct profile *pp, const char *name, unsigned runs
         str_copy(c->name, sizeof c->name, pc->name);
         c->hyperfine = pc->part == SWEEP_HEADLINE && p.hyperfine;
     }
-    plan->ncells = p.ncells;
+    plan->ncells = n;
     if (copy_notes(p.notes, p.nnotes, plan->notes, &plan->nnotes) < 0 ||
         copy_notes(p.skipped, p.nskipped, plan->skipped, &plan->nskipped) < 0)
         goto fail;

@@ -17,6 +17,7 @@
 #include "runtime/loop.h"
 #include "tests/helpers.h"
 
+#define MODEL_NAME "async-uring"
 #define run_json(want_exit, ...) cb_run_json(NULL, want_exit, __VA_ARGS__, "--json")
 
 static bool ring_here(void)
@@ -198,6 +199,46 @@ static void test_unavailable_list_and_run(void **state)
     unsetenv("CONCBENCH_URING_FAIL");
 }
 
+/* The sweep skips the model when io_uring is unavailable, and metadata.json says why; the
+ * other models' cells still run. */
+static void test_unavailable_sweep_skips(void **state)
+{
+    (void)state;
+    char out[] = "/tmp/concbench-uring-sweep-XXXXXX";
+    assert_non_null(mkdtemp(out));
+    setenv("CONCBENCH_URING_FAIL", "EPERM", 1);
+    struct cb_out o;
+    cb_run(&o, "sweep", "--profile", "test", "--runs", "1", "--no-hyperfine", "--out", out, NULL);
+    unsetenv("CONCBENCH_URING_FAIL");
+    if (o.status != 0)
+        fail_msg("sweep without io_uring: exit %d: %s", o.status, o.err);
+    assert_non_null(strstr(o.err, MODEL_NAME ": model unavailable"));
+    cb_out_free(&o);
+    char path[200];
+    snprintf(path, sizeof path, "%s/latest/metadata.json", out);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 20);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, MODEL_NAME ": model unavailable: io_uring is refused"));
+    free(text);
+    snprintf(path, sizeof path, "%s/latest/summary.csv", out);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    unsigned rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_null(strstr(line, "," MODEL_NAME ","));
+        rows++;
+    }
+    fclose(f);
+    assert_true(rows > 1);
+    cb_rm_rf(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_http_syscalls_against_epoll),
         cmocka_unit_test(test_unavailable_in_process),
         cmocka_unit_test(test_unavailable_list_and_run),
+        cmocka_unit_test(test_unavailable_sweep_skips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
