@@ -151,6 +151,8 @@ static void sweep_help(void)
            "                   a killed run is recorded as a timeout and the sweep goes on\n"
            "  --dry-run        print the cells, their commands and the estimate; run nothing\n"
            "                   but the calibration (one task of each workload)\n"
+           "  --cpus LIST      run everything on these CPUs (0, 0-1, 0,2): \"cores\" is then\n"
+           "                   their number (pools' default -j, CPU ideals, the charts)\n"
            "  --resume DIR     continue the sweep whose folder is DIR (stopped by a signal, a\n"
            "                   kill, a full disk or a power loss) with its profile, seed and\n"
            "                   order, skipping the runs its journal already holds\n"
@@ -217,7 +219,7 @@ static int start_fresh(struct sweep *s, const char *profile, unsigned runs,
                        struct sweep_tools *tools)
 {
     char msg[256];
-    int err = sweep_plan_build(profile, runs, cli_online_cpus(), &s->plan, msg, sizeof msg);
+    int err = sweep_plan_build(profile, runs, cli_cores(), &s->plan, msg, sizeof msg);
     if (err == -EINVAL)
         return cli_usage_error("sweep", "%s", msg);
     if (err < 0) {
@@ -326,7 +328,7 @@ static int start_resume(struct sweep *s, const char *dir, struct sweep_tools *to
 int cmd_sweep(int argc, char **argv)
 {
     enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY, OPT_TIMEOUT,
-           OPT_RESUME };
+           OPT_RESUME, OPT_CPUS };
     static const struct option longopts[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "out", required_argument, NULL, OPT_OUT },
@@ -336,6 +338,7 @@ int cmd_sweep(int argc, char **argv)
         { "dry-run", no_argument, NULL, OPT_DRY },
         { "run-timeout", required_argument, NULL, OPT_TIMEOUT },
         { "resume", required_argument, NULL, OPT_RESUME },
+        { "cpus", required_argument, NULL, OPT_CPUS },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -386,6 +389,10 @@ int cmd_sweep(int argc, char **argv)
             if (!*optarg)
                 return cli_usage_error("sweep", "--resume needs a sweep's folder");
             resume = optarg;
+            break;
+        case OPT_CPUS:      /* pinned now, before any thread or child: every run inherits */
+            if ((code = cli_set_cpus("sweep", optarg)) != EXIT_OK)
+                return code;
             break;
         case 'h': sweep_help(); return EXIT_OK;
         case ':': return cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);
