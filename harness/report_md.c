@@ -328,7 +328,7 @@ static void md_noise_diagnosis(const struct report_data *d, FILE *f)
                "than %.0f %% of the CPUs it could use — CPU time (user + system, children "
                "included) over wall time × min(tasks at once, cores), the median over the runs "
                "(the `cpu_share` column; waiting work and no-op dispatch are not judged by it). "
-               "The charts mark flagged and noisy cells with \"~\" (headline) or a hollow ring "
+               "The charts mark flagged and noisy cells with \"∼\" (headline) or a hollow ring "
                "(task-count charts).\n\n", SWEEP_LOW_CPU_SHARE_PCT);
 }
 
