@@ -81,6 +81,49 @@ static bool reset_peak_rss(void)
     return ok;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The most tasks that were in flight at once, from the tasks' own start and end offsets (a
+ * model that starts every task at once may still not have them all in flight together: a
+ * thread a task can take longer to create than a short task lasts; and a model may hold a
+ * task's memory, a thread and its stack, before and after the task's own interval). 0 when
+ * unknown. */
+static unsigned peak_in_flight(const struct task_result *rs, unsigned n)
+{
+    double *st = malloc(2 * (size_t)n * sizeof *st + 1), *en = st + n;
+    size_t m = 0;
+    if (!st)
+        return 0;
+    for (unsigned i = 0; i < n; i++)
+        if (rs[i].start_s >= 0 && rs[i].end_s >= rs[i].start_s) {
+            st[m] = rs[i].start_s;
+            en[m++] = rs[i].end_s;
+        }
+    qsort(st, m, sizeof *st, cmp_double);
+    qsort(en, m, sizeof *en, cmp_double);
+    /* Merge: a task ending at the instant another starts still counts (never below the
+     * truth; the caller takes the smaller of this and the model's concurrency). Only ends
+     * strictly before st[a] are taken, all of tasks that started before it: b < a. */
+    unsigned now = 0, peak = 0;
+    for (size_t a = 0, b = 0; a < m;) {
+        if (b < m && en[b] < st[a]) {
+            now--;
+            b++;
+        } else if (++now > peak) {
+            peak = now;
+            a++;
+        } else {
+            a++;
+        }
+    }
+    free(st);
+    return peak;
+}
+
 /* The record's memory per task in flight, once the batch has ended: the growth of the peak
  * over the RSS before the first dispatch, divided by the most tasks in flight; for a model
  * whose tasks run in child processes, the children's summed peak RSS per child (one child a
@@ -92,6 +135,7 @@ static void rss_per_task(struct record *rec, const struct run_params *p,
     unsigned in_flight = p->concurrency < p->tasks ? p->concurrency : p->tasks;
     if (rec->stats.conc_reached && rec->stats.conc_reached < in_flight)
         in_flight = rec->stats.conc_reached;
+    rec->tasks_seen = peak_in_flight(rs, p->tasks);
     rec->tasks_in_flight = in_flight ? in_flight : 1;
     rec->rss_growth_kb = rec->rss_peak_kb >= 0 && rec->rss_before_kb >= 0
                              ? (rec->rss_peak_kb > rec->rss_before_kb

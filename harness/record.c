@@ -146,6 +146,7 @@ void record_write_json(const struct record *r, FILE *f)
     json_key(&j, "rss_growth_kb");
     r->rss_growth_kb >= 0 ? json_int(&j, r->rss_growth_kb) : json_null(&j);
     json_key_uint(&j, "tasks_in_flight", r->tasks_in_flight);
+    json_key_uint(&j, "tasks_in_flight_seen", r->tasks_seen);
     json_key_double(&j, "rss_per_task_kb", r->rss_per_task_kb);
     json_key_str(&j, "rss_basis", r->rss_basis);
     if (r->model->forks)

@@ -29,6 +29,7 @@ struct record {
      * peak RSS per child. -1 (null in JSON): unknown (the peak could not be reset). */
     long rss_before_kb, rss_peak_kb, rss_growth_kb;
     unsigned tasks_in_flight, children;
+    unsigned tasks_seen;            /* the most tasks whose [start, end] overlapped (0: unknown) */
     double rss_per_task_kb;
     const char *rss_basis;          /* "process" or "children" */
     char cpus[128];                 /* the CPUs the batch could run on ("0-1") */
