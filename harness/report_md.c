@@ -36,7 +36,9 @@ static void md_machine(const struct report_data *d, FILE *f)
         return;
     }
     fprintf(f, "Measured on %s", report_meta(d, "cpu_model", v, sizeof v) ? v : "an unknown CPU");
-    if (cores)
+    if (report_meta(d, "cores_online", v, sizeof v) && cores && (unsigned)atoi(v) != cores)
+        fprintf(f, " with %s cores online, the sweep pinned to %u of them (`--cpus`)", v, cores);
+    else if (cores)
         fprintf(f, " with %u core%s online", cores, cores == 1 ? "" : "s");
     if (report_meta(d, "mem_total_kb", v, sizeof v) && atof(v) > 0)
         fprintf(f, " and %.1f GB of memory", atof(v) / 1048576.0);
