@@ -105,9 +105,9 @@ static unsigned peak_in_flight(const struct task_result *rs, unsigned n)
         }
     qsort(st, m, sizeof *st, cmp_double);
     qsort(en, m, sizeof *en, cmp_double);
-    /* Merge: a task ending at the instant another starts still counts (never below the
-     * truth; the caller takes the smaller of this and the model's concurrency). Only ends
-     * strictly before st[a] are taken, all of tasks that started before it: b < a. */
+    /* Merge: a task ending at the instant another starts still counts as in flight with it
+     * (never below the truth). Only ends strictly before st[a] are taken, all of tasks that
+     * started before it, so `now` never goes below 0. */
     unsigned now = 0, peak = 0;
     for (size_t a = 0, b = 0; a < m;) {
         if (b < m && en[b] < st[a]) {
