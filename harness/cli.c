@@ -3,6 +3,8 @@
 #include "harness/machine.h"
 
 #include <ctype.h>
+#include <sched.h>
+#include <string.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,4 +51,29 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 unsigned cli_online_cpus(void)
 {
     return machine_cores();
+}
+
+unsigned cli_cores(void)
+{
+    return machine_cores_allowed();
+}
+
+int cli_set_cpus(const char *cmd, const char *list)
+{
+    cpu_set_t want, online;
+    char have[256];
+    if (machine_cpulist_parse(list, &want) != 0)
+        return cli_usage_error(cmd, "bad --cpus '%s': a CPU list such as 0, 0-1 or 0,2", list);
+    machine_cpus_online(&online);
+    machine_cpulist_format(&online, have, sizeof have);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &want) && !CPU_ISSET(c, &online))
+            return cli_usage_error(cmd, "--cpus %s: CPU %d is not online (online: %s)", list, c,
+                                   have);
+    if (sched_setaffinity(0, sizeof want, &want) != 0) {
+        fprintf(stderr, "concbench %s: --cpus %s: sched_setaffinity: %s\n", cmd, list,
+                strerror(errno));
+        return EXIT_ENV;
+    }
+    return EXIT_OK;
 }

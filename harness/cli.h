@@ -40,5 +40,14 @@ int cmd_compare(int argc, char **argv);  /* harness/compare_cmd.c */
 
 /* Online CPUs (at least 1). */
 unsigned cli_online_cpus(void);
+/* The cores a run, a sweep or perf counts with: the size of this process's CPU affinity set
+ * (`--cpus`, taskset), at least 1: the pools' default -j, the CPU ideals, the charts' core
+ * line. */
+unsigned cli_cores(void);
+/* `--cpus LIST` of command cmd: pin this process, and everything it starts, to the CPUs of LIST
+ * ("0", "0-1", "0,1"). Call it before any thread or child is started. Returns EXIT_OK, or
+ * EXIT_USAGE (a bad list, or a CPU that is not online, named) or EXIT_ENV (sched_setaffinity
+ * refused) with the message printed. */
+int cli_set_cpus(const char *cmd, const char *list);
 
 #endif

@@ -162,6 +162,8 @@ static size_t build_checks(struct perf_check *cs, bool all, bool wrk, unsigned c
             snprintf(c->skip, sizeof c->skip, "model %s is not in this binary", d->model);
         else if ((d->flags & PERF_NEEDS_WRK) && !wrk)
             snprintf(c->skip, sizeof c->skip, "wrk is not installed (apt-get install wrk)");
+        else if ((d->flags & PERF_NEEDS_2CPUS) && cores < 2)
+            snprintf(c->skip, sizeof c->skip, "needs 2 CPUs, this process may use %u", cores);
         else if ((d->flags & PERF_ALL_ONLY) && !all)
             snprintf(c->skip, sizeof c->skip, "only with --all");
     }
@@ -354,6 +356,35 @@ static void session_facts(struct perf_session *s)
         str_append(s->revision, sizeof s->revision, "-dirty");
 }
 
+/* What pinning does to the spread: the checks flagged PERF_PINNING side by side, median,
+ * min-max and the spread as a share of the median, for the same figure and the limit. */
+static void pinning_note(FILE *f, const struct perf_check *cs, size_t n)
+{
+    bool any = false;
+    char a[40], b[40], m[40];
+    for (size_t i = 0; i < n; i++) {
+        const struct perf_check *c = &cs[i];
+        if (!(c->def->flags & PERF_PINNING) || c->skip[0] || c->rounds == 0 || isnan(c->med))
+            continue;
+        if (!any)
+            fprintf(f, "\npinning (the same hand-off with --cpus; spread = (max - min) / "
+                       "median):\n");
+        any = true;
+        fprintf(f, "  %-24s %s (%s–%s), spread %.0f %%", c->name,
+                perf_fmt(c->def->unit, c->med, m, sizeof m),
+                perf_fmt(c->def->unit, c->min, a, sizeof a),
+                perf_fmt(c->def->unit, c->max, b, sizeof b),
+                c->med > 0 ? 100 * (c->max - c->min) / c->med : NAN);
+        if (!isnan(c->lim_med) && c->lim_med > 0)
+            fprintf(f, "; bare %s (%s–%s), spread %.0f %%",
+                    perf_fmt(c->def->unit, c->lim_med, m, sizeof m),
+                    perf_fmt(c->def->unit, c->lim_min, a, sizeof a),
+                    perf_fmt(c->def->unit, c->lim_max, b, sizeof b),
+                    100 * (c->lim_max - c->lim_min) / c->lim_med);
+        fprintf(f, "%s%s\n", c->noise[0] ? "; " : "", c->noise);
+    }
+}
+
 int cmd_perf(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
@@ -397,7 +428,7 @@ int cmd_perf(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("perf", "unexpected argument '%s'", argv[optind]);
 
-    unsigned cores = machine_cores();
+    unsigned cores = cli_cores();
     static struct perf_check cs[MAX_CHECKS];
     size_t n = build_checks(cs, all, in_path("wrk"), cores);
 
@@ -531,6 +562,7 @@ int cmd_perf(int argc, char **argv)
         v[i] = cs[i].verdict;
     }
     perf_print_table(stdout, &s, cs, n, false);
+    pinning_note(stdout, cs, n);
     if (x.interrupted) {
         fprintf(stderr, "perf: interrupted; the table holds the rounds done\n");
         return EXIT_INTERRUPTED;

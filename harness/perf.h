@@ -32,13 +32,16 @@ enum perf_basis {
     PERF_BASIS_IDEAL,       /* ratio = measured / the run's ideal (catalog_ideal_s) */
     PERF_BASIS_CONST,       /* ratio = measured / basis_value (a promised absolute figure) */
 };
-enum perf_unit { PERF_UNIT_S, PERF_UNIT_MS, PERF_UNIT_X, PERF_UNIT_RPS, PERF_UNIT_COUNT };
+enum perf_unit { PERF_UNIT_S, PERF_UNIT_MS, PERF_UNIT_X, PERF_UNIT_RPS, PERF_UNIT_COUNT,
+                 PERF_UNIT_KB };
 
 /* Check flags. */
 #define PERF_ALL_ONLY 1u    /* only with --all */
 #define PERF_ONCE     2u    /* one round, whatever --runs */
 #define PERF_WARMUP   4u    /* run the measured job once, untimed, before the first round */
 #define PERF_NEEDS_WRK 8u   /* skipped (and listed) when wrk is not installed */
+#define PERF_NEEDS_2CPUS 16u    /* skipped when this process may use fewer than 2 CPUs */
+#define PERF_PINNING 32u    /* one of the checks whose spread pinned and unpinned perf compares */
 
 struct perf_check_def {
     const char *name;       /* "{m}" is replaced by the model's name when model is "@parallel" */

@@ -306,5 +306,37 @@ const struct perf_check_def perf_check_table[] = {
       .story = "with no delay and 100 GETs in flight io_uring made {m}, epoll {l} ({r}); "
                "io_uring_enter {x0} times for {n}" },
     /* ---- end of async-uring ---- */
+    /* ---- issue 18 parts 3 and 4: memory per task in flight (the record's rss_per_task_kb:
+     * peak RSS growth during the batch over the most tasks in flight; the runs are the same
+     * as async-sleep-100k's and threads-sleep-10k's, so a round runs them once), and what
+     * pinning with --cpus does to the spread of one hand-off figure (information) ---- */
+    { .name = "async-memory-100k", .what = "100,000 sleeps on the loop: memory per task in "
+      "flight", .workload = "sleep", .model = "async", .args = "-n 100000 --sleep-ms 100",
+      .figure = "rss_per_task_kb", .basis = PERF_BASIS_CONST, .basis_value = 1,
+      .cmp = PERF_LE, .budget = 1, .unit = PERF_UNIT_KB,
+      .story = "each of {n} sleeping tasks held {m} of memory at the peak: a timer and a task "
+               "record, no stack" },
+    { .name = "threads-memory-10k", .what = "10,000 sleeping threads: memory per thread in "
+      "flight (the peak growth over the most sleeps seen overlapping: creating 10,000 threads "
+      "outlasts a 100 ms sleep)", .workload = "sleep", .model = "threads",
+      .args = "-n 10000 --sleep-ms 100", .figure = "rss_growth_kb/tasks_in_flight_seen", .basis = PERF_BASIS_CONST, .basis_value = 32,
+      .cmp = PERF_LE, .budget = 1, .unit = PERF_UNIT_KB,
+      .story = "a sleeping thread held {m} of memory at the peak (of {n} created, fewer "
+               "overlapped): the touched part of its 128 KiB stack, its TLS and descriptor" },
+    { .name = "handoff-1cpu", .what = "1,000,000 no-op tasks handed out one at a time (--chunk "
+      "1) to 2 pool threads pinned to CPU 0: batch time a task", .workload = "count",
+      .model = "thread-pool", .args = "-n 1000000 --count 0 -j 2 --chunk 1 --cpus 0",
+      .figure = "wall_s/tasks", .limit_probe = "pinned 0 claim 1000000 2",
+      .limit_figure = "per_index_s", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,
+      .unit = PERF_UNIT_S, .flags = PERF_PINNING,
+      .story = "pinned to one CPU, a hand-off took {m} a task ({r} a bare index claim by 2 "
+               "threads on that CPU, {l})" },
+    { .name = "handoff-2cpus", .what = "the same, spread over CPUs 0-1", .workload = "count",
+      .model = "thread-pool", .args = "-n 1000000 --count 0 -j 2 --chunk 1 --cpus 0-1",
+      .figure = "wall_s/tasks", .limit_probe = "pinned 0-1 claim 1000000 2",
+      .limit_figure = "per_index_s", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,
+      .unit = PERF_UNIT_S, .flags = PERF_PINNING | PERF_NEEDS_2CPUS,
+      .story = "spread over two CPUs, {m} a task ({r} the bare claim's {l}); the table's "
+               "min–max of handoff-1cpu and handoff-2cpus is what pinning does to the spread" },
 };
 const size_t perf_check_count = sizeof perf_check_table / sizeof perf_check_table[0];

@@ -263,7 +263,7 @@ static double add_run(unsigned threads, uint64_t each)
 
 static int probe_add(int argc, char **argv)
 {
-    uint64_t c, k = machine_cores();
+    uint64_t c, k = cli_cores();
     if (arg_uint(argc, argv, 1, 1, UINT64_C(1) << 40, &c) ||
         (argc > 2 && arg_uint(argc, argv, 2, 1, 256, &k)))
         return EXIT_USAGE;
@@ -395,11 +395,17 @@ static int probe_sweep(int argc, char **argv)
     return rc;
 }
 
+/* ---- pinned CPUS PROBE ARGS...: another probe, pinned to CPUS (as `run --cpus`) ---- */
+
+static int probe_pinned(int argc, char **argv);
+
 struct probe {
     const char *name, *usage, *what;
     int (*main)(int argc, char **argv);
 };
 static const struct probe probes[] = {
+    { "pinned", "CPUS PROBE ARGS...", "run another probe pinned to the CPU list CPUS (0, 0-1)",
+      probe_pinned },
     { "threads", "N SLEEP_MS STACK_KB", "create N threads that each sleep, then join them all",
       probe_threads },
     { "fork", "N SLEEP_MS", "fork N children that each sleep and exit, then wait for them all",
@@ -415,6 +421,20 @@ static const struct probe probes[] = {
     { "sweep", "PROFILE", "one `concbench sweep --profile PROFILE` into a temporary folder",
       probe_sweep },
 };
+
+static int probe_pinned(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "concbench perf --probe pinned: a CPU list and a probe, please\n");
+        return EXIT_USAGE;
+    }
+    int rc = cli_set_cpus("perf --probe pinned", argv[1]);
+    if (rc != EXIT_OK)
+        return rc;
+    if (strcmp(argv[2], "pinned") == 0)
+        return EXIT_USAGE;
+    return perf_probe_main(argc - 2, argv + 2);
+}
 
 void perf_probe_help(FILE *f)
 {

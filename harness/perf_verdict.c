@@ -149,6 +149,12 @@ const char *perf_fmt(enum perf_unit u, double v, char *buf, size_t len)
         snprintf(buf, len, "%s", fmt_count((unsigned long long)llround(v), n, sizeof n));
         break;
     }
+    case PERF_UNIT_KB:
+        if (fabs(v) >= 1024)
+            snprintf(buf, len, "%.1f MiB", v / 1024);
+        else
+            snprintf(buf, len, "%.*f KiB", fabs(v) >= 10 ? 1 : 2, v);
+        break;
     case PERF_UNIT_RPS: {
         char n[32];
         snprintf(buf, len, "%s req/s", fmt_count((unsigned long long)llround(v), n, sizeof n));

@@ -142,6 +142,21 @@ void record_write_json(const struct record *r, FILE *f)
         json_key_uint(&j, "loop_syscalls", r->stats.loop_syscalls);
         json_key_double(&j, "loop_cpu_s", r->stats.loop_cpu_s);
     }
+    /* Memory per task in flight (batch.c); null when the peak could not be reset. */
+    json_key(&j, "rss_before_kb");
+    r->rss_before_kb >= 0 ? json_int(&j, r->rss_before_kb) : json_null(&j);
+    json_key(&j, "rss_peak_kb");
+    r->rss_peak_kb >= 0 ? json_int(&j, r->rss_peak_kb) : json_null(&j);
+    json_key(&j, "rss_growth_kb");
+    r->rss_growth_kb >= 0 ? json_int(&j, r->rss_growth_kb) : json_null(&j);
+    json_key_uint(&j, "tasks_in_flight", r->tasks_in_flight);
+    json_key_uint(&j, "tasks_in_flight_seen", r->tasks_seen);
+    json_key_double(&j, "rss_per_task_kb", r->rss_per_task_kb);
+    json_key_str(&j, "rss_basis", r->rss_basis);
+    if (r->model->forks)
+        json_key_uint(&j, "children", r->children);
+    json_key_str(&j, "cpus", r->cpus[0] ? r->cpus : NULL);
+    json_key_uint(&j, "cores", r->cores);
     json_key(&j, "options");
     json_object_begin(&j);
     for (const struct wopt *o = r->workload->opts; o && o->name; o++) {

@@ -22,6 +22,18 @@ struct record {
     double wall_s, cpu_user_s, cpu_sys_s;
     long max_rss_kb, ctx_voluntary, ctx_involuntary;
     struct run_stats stats;
+    /* Memory per task in flight (batch.c): VmRSS before the first dispatch, VmHWM after the
+     * batch (its peak reset first through /proc/self/clear_refs), their difference, the most
+     * tasks in flight (the concurrency, capped by N and by the model's own cap), and the growth
+     * per task in flight; for a model whose tasks run in child processes, the children's summed
+     * peak RSS per child. -1 (null in JSON): unknown (the peak could not be reset). */
+    long rss_before_kb, rss_peak_kb, rss_growth_kb;
+    unsigned tasks_in_flight, children;
+    unsigned tasks_seen;            /* the most tasks whose [start, end] overlapped (0: unknown) */
+    double rss_per_task_kb;
+    const char *rss_basis;          /* "process" or "children" */
+    char cpus[128];                 /* the CPUs the batch could run on ("0-1") */
+    unsigned cores;                 /* how many */
     int signal;                     /* first SIGINT/SIGTERM received, 0 if none */
     int model_error;                /* negative errno from model->run, 0 if it ran */
 

@@ -24,6 +24,10 @@ struct report_cell {
     double min_s, median_s, max_s, cv, speedup, ideal_s, efficiency, cpu_s;
     double max_rss_kb, children_sum_rss_kb, ctx_voluntary, ctx_involuntary, server_cpu_s;
     double per_task_us;
+    /* Appended by later sweeps (NaN / "" in older folders): memory per task in flight, and the
+     * noise diagnosis of the cell's runs (sweep.h: outliers, bimodal 1/0, cpu_share, noise). */
+    double rss_per_task_kb, outliers, bimodal, cpu_share;
+    char noise[96];
 };
 
 /* One row of runs.csv. */

@@ -44,6 +44,7 @@ static int load_summary(const char *path, struct report_data *d, char *err, size
         N(min_s); N(median_s); N(max_s); N(cv); N(speedup); N(ideal_s); N(efficiency); N(cpu_s);
         N(max_rss_kb); N(children_sum_rss_kb); N(ctx_voluntary); N(ctx_involuntary);
         N(server_cpu_s); N(per_task_us);
+        N(rss_per_task_kb); N(outliers); N(bimodal); N(cpu_share); S(noise);
 #undef S
 #undef U
 #undef N

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/sweep.h"
 #include "harness/text.h"
+
+#define SWEEP_LOW_CPU_SHARE_PCT (SWEEP_LOW_CPU_SHARE * 100)
 
 static bool chart_drawn(const struct report_charts *ch, const char *name)
 {
@@ -33,7 +36,9 @@ static void md_machine(const struct report_data *d, FILE *f)
         return;
     }
     fprintf(f, "Measured on %s", report_meta(d, "cpu_model", v, sizeof v) ? v : "an unknown CPU");
-    if (cores)
+    if (report_meta(d, "cores_online", v, sizeof v) && cores && (unsigned)atoi(v) != cores)
+        fprintf(f, " with %s cores online, the sweep pinned to %u of them (`--cpus`)", v, cores);
+    else if (cores)
         fprintf(f, " with %u core%s online", cores, cores == 1 ? "" : "s");
     if (report_meta(d, "mem_total_kb", v, sizeof v) && atof(v) > 0)
         fprintf(f, " and %.1f GB of memory", atof(v) / 1048576.0);
@@ -289,6 +294,46 @@ static void busy_machine_note(const struct report_data *d, FILE *f)
                 busy > 1 ? 100.0 : busy * 100);
 }
 
+/* The run-level diagnosis of the sweep (the summary's outliers, bimodal, cpu_share and noise
+ * columns): every flagged cell with its reasons. */
+static void md_noise_diagnosis(const struct report_data *d, FILE *f)
+{
+    size_t flagged = 0, diagnosed = 0;
+    char cnt[32];
+    for (size_t i = 0; i < d->ncells; i++)
+        if (isfinite(d->cells[i].outliers)) {
+            diagnosed++;
+            flagged += d->cells[i].noise[0] != '\0';
+        }
+    if (!diagnosed) {
+        fprintf(f, "This folder's summary has no run-level noise diagnosis (outliers, bimodal, "
+                   "cpu_share: a sweep from before those columns).\n\n");
+        return;
+    }
+    fprintf(f, "%zu of %zu cells are flagged by the run-level diagnosis%s\n", flagged, diagnosed,
+            flagged ? ":" : ".");
+    for (size_t i = 0; i < d->ncells; i++) {
+        const struct report_cell *x = &d->cells[i];
+        if (!x->noise[0])
+            continue;
+        fprintf(f, "- %s × %s, %s%s%s, %s tasks, j %u: %s", x->workload, x->model, x->part,
+                x->params[0] ? ", " : "", x->params, fmt_count(x->tasks, cnt, sizeof cnt),
+                x->concurrency, x->noise);
+        if (isfinite(x->cv))
+            fprintf(f, " (CV %.1f %%%s)", x->cv * 100, x->cv > NOISY_CV ? ", noisy" : "");
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\n*outliers*: runs whose modified z-score, 0.6745 × (run − median) / MAD, exceeds "
+               "3.5 (as hyperfine warns); *bimodal*: the largest gap between the sorted runs "
+               "exceeds 3 MADs with at least 2 runs on each side (two clumps: a wake-up on the "
+               "other CPU against one on the same CPU); *cpu N %%*: work that computes got less "
+               "than %.0f %% of the CPUs it could use — CPU time (user + system, children "
+               "included) over wall time × min(tasks at once, cores), the median over the runs "
+               "(the `cpu_share` column; waiting work and no-op dispatch are not judged by it). "
+               "The charts mark flagged and noisy cells with \"∼\" (headline) or a hollow ring "
+               "(task-count charts).\n\n", SWEEP_LOW_CPU_SHARE_PCT);
+}
+
 static void md_noise_and_left_out(const struct report_data *d, FILE *f)
 {
     size_t noisy = 0, measured = 0, bad = 0;
@@ -309,6 +354,7 @@ static void md_noise_and_left_out(const struct report_data *d, FILE *f)
                     fmt_count(x->tasks, cnt, sizeof cnt), x->concurrency, x->cv * 100);
     }
     fprintf(f, "\n");
+    md_noise_diagnosis(d, f);
     busy_machine_note(d, f);
     for (size_t i = 0; i < d->nruns; i++)
         bad += !d->runs[i].ok;
@@ -378,6 +424,107 @@ static void memory_note(const struct report_data *d, FILE *f)
                    "the others the one process's peak RSS (max_rss_kb).\n\n", list);
     else
         fprintf(f, "Memory: the one process's peak RSS (max_rss_kb).\n\n");
+}
+
+/* KiB for people: "0.21 KiB", "5.7 KiB", "1.2 MiB". */
+static const char *fmt_kib(double kb, char *buf, size_t len)
+{
+    if (!isfinite(kb))
+        snprintf(buf, len, "–");
+    else if (kb >= 1024)
+        snprintf(buf, len, "%.1f MiB", kb / 1024);
+    else if (kb >= 10)
+        snprintf(buf, len, "%.0f KiB", kb);
+    else
+        snprintf(buf, len, "%.2g KiB", kb);
+    return buf;
+}
+
+/* Memory per task in flight (rss_per_task_kb): a table of the headline, one row a model and
+ * one column a workload, and the models at their largest batch of waiting work. */
+static void md_memory_per_task(const struct report_data *d, FILE *f)
+{
+    const char *ws[32], *ms[64], *ps[8];
+    struct { const char *w, *params; } col[16];
+    size_t nw = report_workloads(d, 0, ws, 32), nm = report_models(d, ms, 64), nc = 0;
+    char a[32], cnt[32];
+    bool any = false;
+    for (size_t i = 0; i < d->ncells; i++)
+        any |= isfinite(d->cells[i].rss_per_task_kb);
+    if (!any)
+        return;
+    fprintf(f, "### Memory per task in flight\n\n");
+    for (size_t w = 0; w < nw; w++) {
+        size_t np = report_params_of(d, ws[w], "headline", ps, 8);
+        for (size_t p = 0; p < np && nc < 16; p++, nc++) {
+            col[nc].w = ws[w];
+            col[nc].params = ps[p];
+        }
+    }
+    if (nc) {
+        fprintf(f, "| model |");
+        for (size_t c = 0; c < nc; c++)
+            fprintf(f, " %s%s%s |", col[c].w, col[c].params[0] ? " " : "", col[c].params);
+        fprintf(f, "\n|---|");
+        for (size_t c = 0; c < nc; c++)
+            fprintf(f, "---:|");
+        fprintf(f, "\n");
+        for (size_t m = 0; m < nm; m++) {
+            bool row = false;
+            for (size_t c = 0; c < nc; c++)
+                row |= find_cell(d, col[c].w, col[c].params, ms[m], "headline") != NULL;
+            if (!row)
+                continue;
+            fprintf(f, "| %s |", ms[m]);
+            for (size_t c = 0; c < nc; c++) {
+                const struct report_cell *x = find_cell(d, col[c].w, col[c].params, ms[m],
+                                                        "headline");
+                if (x)
+                    fprintf(f, " %s (j %u) |", fmt_kib(x->rss_per_task_kb, a, sizeof a),
+                            x->concurrency < x->tasks ? x->concurrency : x->tasks);
+                else
+                    fprintf(f, " – |");
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\n");
+    }
+    /* The largest batch of waiting work each model ran (task-count sweep): there the fixed
+     * cost of a model (a pool's threads, the loop) is spread over the most tasks. */
+    const char *wl = NULL;
+    unsigned top = 0;
+    for (size_t i = 0; i < d->ncells; i++) {
+        const struct report_cell *x = &d->cells[i];
+        if (is(x->part, "tasks") && kind_waits(d, x->kind) && isfinite(x->rss_per_task_kb) &&
+            x->tasks > top)
+            top = x->tasks, wl = x->workload;
+    }
+    if (wl) {
+        fprintf(f, "At the largest batch of %s in the task-count sweep, per task in flight:", wl);
+        size_t said = 0;
+        for (size_t m = 0; m < nm; m++) {
+            const struct report_cell *best = NULL;
+            for (size_t i = 0; i < d->ncells; i++) {
+                const struct report_cell *x = &d->cells[i];
+                if (is(x->model, ms[m]) && is(x->workload, wl) && is(x->part, "tasks") &&
+                    isfinite(x->rss_per_task_kb) && (!best || x->tasks > best->tasks))
+                    best = x;
+            }
+            if (best)
+                fprintf(f, "%s %s %s (%s tasks, %u in flight)", said++ ? ";" : "", best->model,
+                        fmt_kib(best->rss_per_task_kb, a, sizeof a),
+                        fmt_count(best->tasks, cnt, sizeof cnt),
+                        best->concurrency < best->tasks ? best->concurrency : best->tasks);
+        }
+        fprintf(f, ".\n\n");
+    }
+    fprintf(f, "Memory per task in flight (rss_per_task_kb): how much the process's peak RSS "
+               "grew during the batch over its RSS before the first dispatch (the peak reset "
+               "through /proc/self/clear_refs, so set-up is not counted), divided by the most "
+               "tasks in flight (j, at most N); for a model whose tasks run in child processes, "
+               "each child's own peak RSS (the children's sum over their number): a whole "
+               "process, shared pages included. With few tasks in flight, a model's fixed cost "
+               "(a pool's threads and stacks, the event loop) weighs on each.\n\n");
 }
 
 void report_write_markdown(const struct report_data *d, const struct report_charts *ch, FILE *f)
@@ -465,6 +612,7 @@ void report_write_markdown(const struct report_data *d, const struct report_char
     md_chart(f, ch, "resources", "CPU time and peak memory per model and workload");
     md_chart(f, ch, "overhead", "time per no-op task per model");
     memory_note(d, f);
+    md_memory_per_task(d, f);
 
     md_hyperfine(d, f);
     md_noise_and_left_out(d, f);

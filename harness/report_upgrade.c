@@ -25,7 +25,10 @@ static const char *const registry_cols[C_N] = {
 
 unsigned meta_cores(const struct json_value *meta)
 {
-    const struct json_value *v = meta_find(meta, "cores_online", 0);
+    /* The cores the sweep counted with (its CPU affinity set, `sweep --cpus`) first. */
+    const struct json_value *v = meta_find(meta, "cores_used_for_cpu_bound", 0);
+    if (!v || v->type != JSON_NUMBER || v->number < 1)
+        v = meta_find(meta, "cores_online", 0);
     if (!v || v->type != JSON_NUMBER)
         v = meta_find(meta, "cores", 0);
     return v && v->type == JSON_NUMBER && v->number >= 1 ? (unsigned)v->number : 0;

@@ -41,7 +41,8 @@ int cmd_list(int argc, char **argv)
 
 /* Common options; the options of every workload and every model follow them in the getopt
  * table. */
-enum { OPT_JSON = 1000, OPT_TIMEOUT, OPT_CHUNK, OPT_INJECT, OPT_READY_FD, OPT_ENTRY_BASE = 2000 };
+enum { OPT_JSON = 1000, OPT_TIMEOUT, OPT_CHUNK, OPT_INJECT, OPT_READY_FD, OPT_CPUS,
+       OPT_ENTRY_BASE = 2000 };
 
 static const struct option common_opts[] = {
     { "workload", required_argument, NULL, 'w' },
@@ -53,6 +54,7 @@ static const struct option common_opts[] = {
     { "chunk", required_argument, NULL, OPT_CHUNK },
     { "inject-overhead-pct", required_argument, NULL, OPT_INJECT },
     { "ready-fd", required_argument, NULL, OPT_READY_FD },
+    { "cpus", required_argument, NULL, OPT_CPUS },
     { "help", no_argument, NULL, 'h' },
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
@@ -125,6 +127,9 @@ static void run_help(void)
            "      --timeout-ms T      a task not done T ms after its own start times out; 0: no\n"
            "                          timeout (default: none; http: 30 s)\n"
            "      --chunk C           task indices per hand-out in the pools (default: auto)\n"
+           "      --cpus LIST         run on these CPUs only (0, 0-1, 0,2): sched_setaffinity\n"
+           "                          for the process and all it starts; \"cores\" is then\n"
+           "                          their number (the pools' default -j, the CPU ideals)\n"
            "      --json              print one JSON record on one line instead of text\n"
            "      --inject-overhead-pct P\n"
            "                          calibration only: add busy work equal to P %% of each\n"
@@ -183,11 +188,11 @@ int cmd_run(int argc, char **argv)
     struct option longopts[N_COMMON + MAX_WOPTS + 1];
     const struct wopt *wopts[MAX_WOPTS];
     unsigned nw = collect_wopts(wopts);
-    const char *wname = NULL, *mname = NULL;
+    const char *wname = NULL, *mname = NULL, *cpus = NULL;
     uint64_t tasks = 8, conc = 0, timeout_ms = 0, chunk = 0, inject = 0, ready_fd = 0;
     bool json = false, conc_set = false, ready_set = false, timeout_set = false;
     struct options given = { 0 }, opts = { 0 }, mopts = { 0 };
-    int c, idx;
+    int c, idx, err;
 
     memcpy(longopts, common_opts, sizeof common_opts);
     for (unsigned k = 0; k < nw; k++)
@@ -236,6 +241,7 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "bad --ready-fd '%s': an open descriptor", optarg);
             ready_set = true;
             break;
+        case OPT_CPUS: cpus = optarg; break;
         case 'h': run_help(); return EXIT_OK;
         case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
         case '?': return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
@@ -269,6 +275,9 @@ int cmd_run(int argc, char **argv)
             return EXIT_USAGE;
     }
 
+    /* Pinned before any thread or child is started: everything inherits the set. */
+    if (cpus && (err = cli_set_cpus("run", cpus)) != EXIT_OK)
+        return err;
     char unavailable[256];
     if (!model_available(m, unavailable, sizeof unavailable)) {
         fprintf(stderr, "concbench run: model %s is unavailable here: %s\n", m->name,
@@ -288,7 +297,7 @@ int cmd_run(int argc, char **argv)
         .model_opts = &mopts,
     };
     p.concurrency = model_concurrency(m, (unsigned)tasks, conc_set ? (unsigned)conc : 0,
-                                      cli_online_cpus());
+                                      cli_cores());
 
     rec.workload = w;
     rec.model = m;
@@ -298,7 +307,7 @@ int cmd_run(int argc, char **argv)
     rec.timeout_ms = timeout_ms;
 
     struct event cancel;
-    int err = event_init(&cancel);
+    err = event_init(&cancel);
     if (err < 0) {
         fprintf(stderr, "concbench run: cannot create the cancel event: %s\n", strerror(-err));
         return EXIT_ENV;

@@ -154,6 +154,8 @@ static void sweep_help(void)
            "                   a killed run is recorded as a timeout and the sweep goes on\n"
            "  --dry-run        print the cells, their commands and the estimate; run nothing\n"
            "                   but the calibration (one task of each workload)\n"
+           "  --cpus LIST      run everything on these CPUs (0, 0-1, 0,2): \"cores\" is then\n"
+           "                   their number (pools' default -j, CPU ideals, the charts)\n"
            "  --resume DIR     continue the sweep whose folder is DIR (stopped by a signal, a\n"
            "                   kill, a full disk or a power loss) with its profile, seed and\n"
            "                   order, skipping the runs its journal already holds\n"
@@ -273,7 +275,7 @@ static int add_reference(struct sweep *s, const char *lang, unsigned runs)
     struct sweep_plan more;
     if (ext_reference_profile(lang, path, sizeof path, msg, sizeof msg) < 0)
         return cli_usage_error("sweep", "--with-reference %s: %s", lang, msg);
-    int err = sweep_plan_build(path, runs ? runs : s->plan.runs, cli_online_cpus(), &more, msg,
+    int err = sweep_plan_build(path, runs ? runs : s->plan.runs, cli_cores(), &more, msg,
                                sizeof msg);
     if (err == -EINVAL)
         return cli_usage_error("sweep", "--with-reference %s: %s", lang, msg);
@@ -294,9 +296,9 @@ static int start_fresh(struct sweep *s, const char *profile, const struct sweep_
                        unsigned runs, struct sweep_tools *tools)
 {
     char msg[1024];
-    int err = user ? sweep_user_plan(user, s->exe, runs ? runs : 5, cli_online_cpus(),
+    int err = user ? sweep_user_plan(user, s->exe, runs ? runs : 5, cli_cores(),
                                      s->use_hyperfine, &s->plan, msg, sizeof msg)
-                   : sweep_plan_build(profile, runs, cli_online_cpus(), &s->plan, msg,
+                   : sweep_plan_build(profile, runs, cli_cores(), &s->plan, msg,
                                       sizeof msg);
     if (err == 0 && s->reference) {
         int rc = add_reference(s, s->reference, runs);
@@ -411,7 +413,7 @@ static int start_resume(struct sweep *s, const char *dir, struct sweep_tools *to
 int cmd_sweep(int argc, char **argv)
 {
     enum { OPT_PROFILE = 1000, OPT_OUT, OPT_SEED, OPT_RUNS, OPT_NO_HF, OPT_DRY, OPT_TIMEOUT,
-           OPT_RESUME, OPT_SET, OPT_RUN_ARGS, OPT_REFERENCE };
+           OPT_RESUME, OPT_SET, OPT_RUN_ARGS, OPT_REFERENCE, OPT_CPUS };
     static const struct option longopts[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "out", required_argument, NULL, OPT_OUT },
@@ -428,6 +430,7 @@ int cmd_sweep(int argc, char **argv)
         { "set", required_argument, NULL, OPT_SET },
         { "run-args", required_argument, NULL, OPT_RUN_ARGS },
         { "with-reference", required_argument, NULL, OPT_REFERENCE },
+        { "cpus", required_argument, NULL, OPT_CPUS },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -492,6 +495,10 @@ int cmd_sweep(int argc, char **argv)
             if (!*optarg)
                 return cli_usage_error("sweep", "--resume needs a sweep's folder");
             resume = optarg;
+            break;
+        case OPT_CPUS:      /* pinned now, before any thread or child: every run inherits */
+            if ((code = cli_set_cpus("sweep", optarg)) != EXIT_OK)
+                return code;
             break;
         case 'h': sweep_help(); return EXIT_OK;
         case ':': return cli_usage_error("sweep", "option '%s' needs a value", argv[optind - 1]);

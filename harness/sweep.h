@@ -143,6 +143,8 @@ struct sweep_run {
     /* From the run's JSON record; NaN when absent. */
     double wall_s, cpu_s, server_cpu_s;
     double max_rss_kb, children_sum_rss_kb, ctx_voluntary, ctx_involuntary;
+    double rss_per_task_kb; /* the record's memory per task in flight; valid when rss_set */
+    bool rss_set;           /* false: not read from a record (a run rebuilt from the journal) */
 };
 
 /* Fill r's record fields from the text `run --json` printed and classify the run from its exit
@@ -168,7 +170,21 @@ struct sweep_row {
     const char *kind_label;
     int workload_order;
     const char *workload_label;
+    /* Appended after the registry columns: memory per task in flight (the median of the runs'
+     * rss_per_task_kb) and the noise diagnosis of the cell's runs (harness/noise.h): outliers
+     * (modified z-score on the MAD above 3.5), bimodal (1/0), cpu_share (the median over the
+     * runs of cpu_s / (wall_s x min(parallel, cores)): the share of the CPUs the cell could use
+     * that its runs got), and noise, the reasons in short words joined by "; " (never a comma),
+     * "" when none. -1 / NaN: unknown. */
+    double rss_per_task_kb;
+    int outliers, bimodal;
+    double cpu_share;
+    char noise[96];
 };
+
+/* A cell of work that computes (not the overhead part) whose runs got less than this share of
+ * the CPUs they could use is flagged "cpu N %": something else ran. */
+#define SWEEP_LOW_CPU_SHARE 0.80
 
 /* The header line of summary.csv (no newline). */
 extern const char sweep_summary_header[];

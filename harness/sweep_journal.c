@@ -495,6 +495,9 @@ static int walk_line(struct line_walk *lw, const char *line, size_t len, size_t 
         .children_sum_rss_kb = num(v, "children_sum_rss_kb"),
         .ctx_voluntary = num(v, "ctx_voluntary"),
         .ctx_involuntary = num(v, "ctx_involuntary"),
+        .rss_per_task_kb = json_get(v, "record") ? num(json_get(v, "record"), "rss_per_task_kb")
+                                                 : NAN,
+        .rss_set = json_get(v, "record") != NULL,
     };
     double order = num(v, "order");
     json_free(v);

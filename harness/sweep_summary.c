@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "harness/catalog.h"
+#include "harness/noise.h"
 #include "harness/stats.h"
 #include "harness/sweep.h"
+#include "harness/text.h"
 #include "runtime/utf8.h"
 #include "models/model.h"
 #include "runtime/json.h"
@@ -16,7 +18,8 @@ const char sweep_summary_header[] =
     "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
     "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
     "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
-    "kind_order,kind_label,workload_order,workload_label";
+    "kind_order,kind_label,workload_order,workload_label,rss_per_task_kb,outliers,bimodal,cpu_share,"
+    "noise";
 
 const char sweep_runs_header[] = "workload,model,part,tasks,concurrency,run,wall_s,ok,params";
 
@@ -40,6 +43,8 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
 
     r->wall_s = r->cpu_s = r->server_cpu_s = NAN;
     r->max_rss_kb = r->children_sum_rss_kb = r->ctx_voluntary = r->ctx_involuntary = NAN;
+    r->rss_per_task_kb = NAN;
+    r->rss_set = false;
     if (v && v->type != JSON_OBJECT) {
         json_free(v);
         v = NULL;
@@ -54,6 +59,8 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         r->ctx_voluntary = num(v, "ctx_voluntary");
         r->ctx_involuntary = num(v, "ctx_involuntary");
         r->server_cpu_s = num(v, "server_cpu_s");
+        r->rss_per_task_kb = num(v, "rss_per_task_kb");
+        r->rss_set = true;
         if (isnan(r->server_cpu_s)) {
             const struct json_value *s = json_get(v, "server");
             if (s && s->type == JSON_OBJECT)
@@ -165,6 +172,50 @@ static size_t serial_ref(const struct sweep_cell *cells, size_t ncells,
     return best;
 }
 
+/* The memory per task in flight and the noise diagnosis of a cell's ok runs (buf: scratch). */
+static void noise_columns(const struct sweep_cell *cell, const struct sweep_run *const *ok,
+                          size_t nok, unsigned cores, double *buf, struct sweep_row *row)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < nok; k++)
+        if (ok[k]->rss_set && !isnan(ok[k]->rss_per_task_kb))
+            buf[m++] = ok[k]->rss_per_task_kb;
+    row->rss_per_task_kb = m ? stats_median(buf, m) : NAN;
+
+    row->noise[0] = '\0';
+    row->outliers = row->bimodal = -1;
+    row->cpu_share = NAN;
+    if (!nok)
+        return;
+    for (size_t k = 0; k < nok; k++)
+        buf[k] = ok[k]->wall_s;
+    row->outliers = (int)noise_outliers(buf, nok, NULL);
+    row->bimodal = noise_bimodal(buf, nok, NULL);
+    /* The CPUs the cell could use: the tasks it runs at once, at most the cores. */
+    unsigned cpus = row->parallel > 0 ? (unsigned)row->parallel : 1;
+    if (cores && cpus > cores)
+        cpus = cores;
+    m = 0;
+    for (size_t k = 0; k < nok; k++) {
+        double sh = noise_cpu_share(ok[k]->cpu_s, ok[k]->wall_s * cpus);
+        if (!isnan(sh))
+            buf[m++] = sh;
+    }
+    row->cpu_share = m ? stats_median(buf, m) : NAN;
+
+    if (row->outliers > 0)
+        str_append(row->noise, sizeof row->noise, "%d outlier%s", row->outliers,
+                   row->outliers == 1 ? "" : "s");
+    if (row->bimodal > 0)
+        str_append(row->noise, sizeof row->noise, "%sbimodal", row->noise[0] ? "; " : "");
+    /* Only work that computes should keep its CPUs busy; waiting work and no-op dispatch
+     * (overhead) leave them idle by design. */
+    const struct workload *w = workload_find(cell->workload);
+    if (w && !w->kind->waits && cell->part != SWEEP_OVERHEAD && row->cpu_share < SWEEP_LOW_CPU_SHARE)
+        str_append(row->noise, sizeof row->noise, "%scpu %.0f %%", row->noise[0] ? "; " : "",
+                   row->cpu_share * 100);
+}
+
 int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct sweep_run *runs,
                     size_t nruns, unsigned cores, struct sweep_row *rows)
 {
@@ -217,6 +268,7 @@ int sweep_summarize(const struct sweep_cell *cells, size_t ncells, const struct 
             median_of(ok, nok, offsetof(struct sweep_run, ctx_involuntary), buf);
         row->server_cpu_s = median_of(ok, nok, offsetof(struct sweep_run, server_cpu_s), buf);
         row->per_task_us = nok && cell->tasks ? row->median_s * 1e6 / cell->tasks : NAN;
+        noise_columns(cell, ok, nok, cores, buf, row);
     }
 
     for (size_t c = 0; c < ncells; c++) {
@@ -337,6 +389,18 @@ void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n)
             fprintf(f, "%d", r->workload_order);
         fputc(',', f);
         sweep_csv_text(f, r->workload_label);
+        fputc(',', f);
+        sweep_csv_number(f, r->rss_per_task_kb, 3);
+        fputc(',', f);
+        if (r->outliers >= 0)
+            fprintf(f, "%d", r->outliers);
+        fputc(',', f);
+        if (r->bimodal >= 0)
+            fprintf(f, "%d", r->bimodal);
+        fputc(',', f);
+        sweep_csv_number(f, r->cpu_share, 4);
+        fputc(',', f);
+        sweep_csv_text(f, r->noise);
         fputc('\n', f);
     }
 }

@@ -57,6 +57,14 @@ spd(i) = mine(i) && column("speedup") > 0 ? (sp = column("speedup"), sp) : NaN
 sp_lo(i) = mine(i) && column("speedup") > 0 ? column("speedup") * column("median_s") / column("max_s") : NaN
 sp_hi(i) = mine(i) && column("speedup") > 0 ? column("speedup") * column("median_s") / column("min_s") : NaN
 
+# Noisy cells (CV above 10 %, or the sweep's noise diagnosis: outliers, bimodal, a low CPU
+# share, in the `noise` column of newer sweeps) get a "∼" after their number (U+223C: an ASCII
+# tilde is an enhanced-text operator, and `with labels` ignores noenhanced).
+has_noise = strstrt(hdr_, ",noise,") > 0
+noisy(x) = column("cv") > 0.10 ? 1 : has_noise ? strlen(strcol("noise")) > 0 : 0
+stats data using (@head && column("speedup") > 0 ? noisy(0) : 0) nooutput
+n_noisy = STATS_sum
+
 kinds_text = ""
 do for [k = 1:nkinds] { kinds_text = kinds_text . (k > 1 ? " vs " : "") . K_lab[k] }
 same_n = 1
@@ -108,8 +116,9 @@ do for [g = 1:ngroups] {
     }
 }
 
-set label 6 sprintf("Bars start at 1×: up means faster than %s, down means slower. Whiskers: slowest to fastest run; the number is the median.", ref_name) \
-    at screen 0.5, screen 0.02 center noenhanced font ",10" tc rgb "#404040"
+set label 6 sprintf("Bars start at 1×: up means faster than %s, down means slower. Whiskers: slowest to fastest run; the number is the median.%s", ref_name, \
+    n_noisy > 0 ? "\n∼ after the number: noisy runs (CV above 10 %, outliers, two clumps or a low CPU share; report.md says which)." : "") \
+    at screen 0.5, screen (n_noisy > 0 ? 0.035 : 0.02) center noenhanced font ",10" tc rgb "#404040"
 if (busy_share < 0.8) {
     set label 7 sprintf("The machine was busy: %s got %.0f %% of a core on the work that computes,\nso those speed-ups understate what the models can do.", ref_name, busy_share * 100) \
         at (k_left(nkinds) + k_right(nkinds)) / 2, top * 1.05 center noenhanced font ",10" tc rgb "#c00000"
@@ -124,7 +133,7 @@ do for [k = 1:2] {
              with boxxyerror lt i title M_name[i], \
          for [i = 1:nmodels] data using (xpos(i)):(spd(i)):(sp_lo(i)):(sp_hi(i)) \
              with yerrorbars lc rgb "#202020" lw 1.2 dt solid pt 0 notitle, \
-         for [i = 1:nmodels] data using (xpos(i)):(spd(i), sp >= 1 ? (sp_hi(i) > sp ? sp_hi(i) : sp) * 1.12 : (sp_lo(i) < sp ? sp_lo(i) : sp) / 1.12):(spd(i) == spd(i) ? sprintf("%.1f", sp) : "") \
+         for [i = 1:nmodels] data using (xpos(i)):(spd(i), sp >= 1 ? (sp_hi(i) > sp ? sp_hi(i) : sp) * 1.12 : (sp_lo(i) < sp ? sp_lo(i) : sp) / 1.12):(spd(i) == spd(i) ? sprintf("%.1f%s", sp, noisy(0) ? "∼" : "") : "") \
              with labels font ",8" tc rgb "#202020" notitle, \
          for [i = 1:nmodels] data using (xpos(i)):(mine(i) ? floor_ * 1.06 : NaN):(M_name[i]) \
              with labels rotate by 90 left noenhanced font ",8" tc rgb "#202020" notitle

@@ -25,7 +25,12 @@ scan_if = rows_if
 scan_key = 'strcol("model") . (strlen(strcol("params")) > 0 ? " " . strcol("params") : "")'
 eval scan_models
 split_if = rows_if
-split_cols = '(column("tasks")):(column("median_s")):(column("min_s")):(column("max_s")):(or_nan(column("ideal_s"))):(column("concurrency"))'
+# Noisy cells (CV above 10 %, or the noise diagnosis of newer sweeps) get a hollow ring.
+has_noise = strstrt(hdr_, ",noise,") > 0
+noisy(x) = column("cv") > 0.10 ? 1 : has_noise ? strlen(strcol("noise")) > 0 : 0
+stats data using (@rows_if ? noisy(0) : 0) nooutput
+n_noisy = STATS_sum
+split_cols = '(column("tasks")):(column("median_s")):(column("min_s")):(column("max_s")):(or_nan(column("ideal_s"))):(column("concurrency")):(noisy(0))'
 eval split_rows
 # The legend says each line's concurrency: one at a time, one fixed j, or every task at once.
 array mtitle[nmodels]
@@ -63,6 +68,8 @@ do for [k = 1:2] {
     plot for [s in have] block(s + 0) using 1:2 smooth unique with lines lt (s + 0) title mtitle[s + 0], \
          for [s in have] block(s + 0) using 1:2:3:4 with yerrorbars lt (s + 0) lw 1 pt 7 notitle, \
          for [s in have] block(s + 0) using 1:5 smooth unique with lines lt (s + 0) lw 1 dt 2 notitle, \
-         NaN with lines lt 99 title "ideal (dashed)"
+         for [s in have] block(s + 0) using 1:($7 > 0 ? $2 : NaN) with points lt (s + 0) pt 6 ps 2.6 lw 1.5 notitle, \
+         NaN with lines lt 99 title "ideal (dashed)", \
+         (n_noisy > 0 ? NaN : 1/0) with points lc rgb "#404040" pt 6 ps 2 lw 1.5 title (n_noisy > 0 ? "ring: noisy runs (report.md says why)" : "")
 }
 set output

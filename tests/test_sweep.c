@@ -214,7 +214,8 @@ static void test_summary_csv_roundtrip(void **state)
         .ctx_involuntary = 2, .server_cpu_s = NAN, .per_task_us = 3164.0625,
         .params = "sleep-ms=50", .model_order = 3, .model_rgb = 0x2ca02c, .serial = 0,
         .parallel = 16, .kind_order = 0, .kind_label = "I/O-bound", .workload_order = 1,
-        .workload_label = "waits, \"then\" answers",
+        .workload_label = "waits, \"then\" answers", .rss_per_task_kb = 12.5, .outliers = 1,
+        .bimodal = 0, .cpu_share = 0.9512, .noise = "1 outlier; cpu 95 %",
     };
     rows[1] = (struct sweep_row){
         .workload = "odd,name \"quoted\"", .kind = "cpu", .model = "async", .part = "tasks",
@@ -225,6 +226,7 @@ static void test_summary_csv_roundtrip(void **state)
         .server_cpu_s = NAN, .per_task_us = NAN,
         .params = NULL, .model_order = -1, .model_rgb = -1, .serial = -1, .parallel = -1,
         .kind_order = -1, .kind_label = NULL, .workload_order = -1, .workload_label = NULL,
+        .rss_per_task_kb = NAN, .outliers = -1, .bimodal = -1, .cpu_share = NAN, .noise = "",
     };
     char *buf = NULL;
     size_t len = 0, nl;
@@ -237,11 +239,12 @@ static void test_summary_csv_roundtrip(void **state)
         "workload,kind,model,part,tasks,concurrency,runs_ok,runs_total,min_s,median_s,max_s,cv,"
         "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
         "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
-        "kind_order,kind_label,workload_order,workload_label");
+        "kind_order,kind_label,workload_order,workload_label,rss_per_task_kb,outliers,bimodal,"
+        "cpu_share,noise");
 
     char *fl[40];
     int n = csv_split(lines[1], fl, 40);
-    assert_int_equal(n, 31);
+    assert_int_equal(n, 36);
     assert_string_equal(fl[0], "sleep");
     assert_string_equal(fl[1], "io");
     assert_string_equal(fl[2], "thread-pool");
@@ -268,13 +271,19 @@ static void test_summary_csv_roundtrip(void **state)
     assert_string_equal(fl[col(lines[0], "kind_label")], "I/O-bound");
     assert_string_equal(fl[col(lines[0], "workload_order")], "1");
     assert_string_equal(fl[col(lines[0], "workload_label")], "waits, \"then\" answers");
+    /* Memory per task in flight and the noise diagnosis, appended after the registry's. */
+    assert_string_equal(fl[col(lines[0], "rss_per_task_kb")], "12.5");
+    assert_string_equal(fl[col(lines[0], "outliers")], "1");
+    assert_string_equal(fl[col(lines[0], "bimodal")], "0");
+    assert_string_equal(fl[col(lines[0], "cpu_share")], "0.9512");
+    assert_string_equal(fl[col(lines[0], "noise")], "1 outlier; cpu 95 %");
     free_fields(fl, n);
 
     n = csv_split(lines[2], fl, 40);
-    assert_int_equal(n, 31);
+    assert_int_equal(n, 36);
     assert_string_equal(fl[0], "odd,name \"quoted\"");
     assert_string_equal(fl[7], "3");
-    for (int k = 8; k < 31; k++)
+    for (int k = 8; k < 36; k++)
         assert_string_equal(fl[k], "");         /* unknown: empty, never 0 or -1 */
     free_fields(fl, n);
     free(lines);
@@ -434,7 +443,7 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
         const struct model *m = model_find(c->model);
         char *f[40], params[160];
         int n = csv_split(lines[k + 1], f, 40);
-        assert_int_equal(n, 31);
+        assert_int_equal(n, 36);
         assert_string_equal(f[0], c->workload);
         assert_string_equal(f[1], w->kind->name);
         assert_string_equal(f[2], c->model);
@@ -509,6 +518,18 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
             }
             assert_true(atof(f[16]) > 0);       /* max_rss_kb */
             assert_true(fabs(atof(f[21]) - med * 1e6 / c->tasks) < 0.01);
+            /* The noise diagnosis, found by name: counts, a flag, a share, and a reason that
+             * never holds a comma (gnuplot splits quoted fields too). rss_per_task_kb: from
+             * the records, or empty for runs rebuilt from the journal. */
+            const char *rss = f[col(h, "rss_per_task_kb")];
+            assert_true(rss[0] == '\0' || atof(rss) >= 0);
+            int outl = atoi(f[col(h, "outliers")]);
+            assert_true(f[col(h, "outliers")][0] && outl >= 0 && outl <= (int)runs);
+            assert_true(strcmp(f[col(h, "bimodal")], "0") == 0 ||
+                        strcmp(f[col(h, "bimodal")], "1") == 0);
+            assert_true(atof(f[col(h, "cpu_share")]) >= 0 && f[col(h, "cpu_share")][0]);
+            assert_null(strchr(f[col(h, "noise")], ','));
+            assert_true((outl > 0) == (strstr(f[col(h, "noise")], "outlier") != NULL));
         } else if (total < runs) {
             partial_rows++;
         }
@@ -611,6 +632,20 @@ static void test_sweep_test_profile(void **state)
     assert_int_equal(cb_count_children(), 0);
 
     check_summary(dir, &plan, 2, true);
+    /* Memory per task in flight: every cell of a fresh sweep has it, from its records. */
+    char *sum = slurp_in(dir, "summary.csv");
+    size_t sl;
+    char **sls = lines_of(sum, &sl);
+    for (size_t k = 1; k < sl; k++) {
+        char *f[40];
+        int fn = csv_split(sls[k], f, 40);
+        const char *r = f[col(sls[0], "rss_per_task_kb")];
+        if (!r[0] || atof(r) < 0)
+            fail_msg("no rss_per_task_kb: %s", sls[k]);
+        free_fields(f, fn);
+    }
+    free(sls);
+    free(sum);
     unsigned ok, intr;
     size_t n = check_jsonl(dir, 4242, &ok, &intr);
     assert_int_equal(n, plan.ncells * 3);       /* a warm-up and 2 runs per cell */
@@ -748,7 +783,7 @@ static void test_sweep_faults(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *f[40];
         int n = csv_split(lines[k], f, 40);
-        assert_int_equal(n, 31);
+        assert_int_equal(n, 36);
         assert_string_equal(f[7], "1");
         with_median += f[9][0] != '\0';
         assert_string_equal(f[6], f[9][0] ? "1" : "0");
@@ -1253,7 +1288,7 @@ static void test_sweep_kill9_rebuild(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *fl[40];
         int n = csv_split(l[k], fl, 40);
-        assert_int_equal(n, 31);
+        assert_int_equal(n, 36);
         total += (unsigned)atoi(fl[7]);
         free_fields(fl, n);
     }

@@ -1,13 +1,17 @@
 /* probe.c — the test workload: proves each task ran exactly once and how many ran at once.
  *
  * Its counters live in MAP_SHARED memory so forked children update the parent's copy. It can be
- * told to fail one task (--probe-fail I) or to crash the process running one (--probe-crash I). */
+ * told to fail one task (--probe-fail I) or to crash the process running one (--probe-crash I),
+ * and to touch K KiB of fresh memory while each task is in flight (--probe-touch-kb K), so the
+ * record's memory per task in flight can be checked against a known figure. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime/clock.h"
 #include "runtime/event.h"
@@ -40,6 +44,8 @@ struct probe_ctx {
     unsigned tasks, concurrency;
     double seconds;         /* how long a task stays in flight */
     long fail, crash;       /* task to fail / to crash; -1: none */
+    size_t touch;           /* bytes of fresh memory each task touches while in flight */
+    void **mem;             /* each task's touched memory while in flight (touch > 0) */
 };
 
 extern const struct workload workload_probe;
@@ -59,11 +65,23 @@ static int probe_setup(const struct options *o, const struct run_params *p, void
     c->seconds = (double)workload_opt_u64(&workload_probe, o, "sleep-ms") / 1000.0;
     c->fail = (v = workload_opt(&workload_probe, o, "probe-fail")) ? atol(v) : -1;
     c->crash = (v = workload_opt(&workload_probe, o, "probe-crash")) ? atol(v) : -1;
+    c->touch = (size_t)workload_opt_u64(&workload_probe, o, "probe-touch-kb") * 1024;
+    if (c->touch) {
+        /* Touched now, before the batch: only the tasks' own memory grows while they run. */
+        c->mem = malloc((size_t)p->tasks * sizeof *c->mem);
+        if (!c->mem) {
+            snprintf(err, errlen, "out of memory");
+            free(c);
+            return -ENOMEM;
+        }
+        memset(c->mem, 0, (size_t)p->tasks * sizeof *c->mem);
+    }
     c->sh_size = sizeof *c->sh + (size_t)p->tasks * sizeof c->sh->runs[0];
     c->sh = shm_alloc(c->sh_size);
     if (!c->sh) {
         int e = errno;
         snprintf(err, errlen, "probe: shared memory: %s", strerror(e));
+        free(c->mem);
         free(c);
         return -e;
     }
@@ -78,6 +96,17 @@ static void probe_enter(struct probe_ctx *c, unsigned i)
     while (now > max && !atomic_compare_exchange_weak(&c->sh->max_in_flight, &max, now))
         ;
     atomic_fetch_add(&c->sh->runs[i], 1);
+    if (c->touch) {
+        /* Fresh pages of its own, each written once: RSS grows by exactly touch bytes. */
+        char *m = mmap(NULL, c->touch, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m != MAP_FAILED) {
+            long page = sysconf(_SC_PAGESIZE);
+            for (size_t k = 0; k < c->touch; k += (size_t)page)
+                m[k] = 1;
+            c->mem[i] = m;
+        }
+    }
 }
 
 /* The task's answer: a value that depends on i only, so models can be compared. */
@@ -88,6 +117,10 @@ static uint64_t probe_value(unsigned i)
 
 static int probe_leave(struct probe_ctx *c, unsigned i, struct task_result *r, int status)
 {
+    if (c->touch && c->mem[i]) {
+        munmap(c->mem[i], c->touch);
+        c->mem[i] = NULL;
+    }
     atomic_fetch_sub(&c->sh->in_flight, 1);
     if (status != TASK_OK)
         return status;
@@ -226,6 +259,7 @@ static void probe_teardown(void *ctx)
     struct probe_ctx *c = ctx;
     shm_free(c->sh, c->sh_size);
     free(c->async);
+    free(c->mem);
     free(c);
 }
 
@@ -234,6 +268,8 @@ static const struct wopt probe_opts[] = {
     { "probe-fail", WOPT_UINT, NULL, 0, UINT32_MAX, "task index that fails on purpose", NULL },
     { "probe-crash", WOPT_UINT, NULL, 0, UINT32_MAX,
       "task index that crashes its process with SIGSEGV", NULL },
+    { "probe-touch-kb", WOPT_UINT, "0", 0, 1048576,
+      "KiB of fresh memory each task touches while in flight", NULL },
     { 0 },
 };
 
