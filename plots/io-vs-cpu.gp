@@ -73,16 +73,22 @@ chart_title = sprintf("Speed-up over %s (the serial reference)%s: %s work", ref_
     same_n ? sprintf(", %d tasks per model", K_n[1]) : "", kinds_text)
 eval heading
 set ylabel sprintf("speed-up over %s (×, log scale; higher is faster)", ref_name) noenhanced
-set xlabel "workload" offset 0, -0.8
+set xlabel "workload" offset 0, -1.6
 set logscale y 2
 set yrange [floor_:top * 2.2]
 x_max = G_x[ngroups] + 0.6
 set xrange [0.4:x_max]
 set ytics ("0.125×" 0.125, "0.25×" 0.25, "0.5×" 0.5, "1×" 1, "2×" 2, "4×" 4, "8×" 8, "16×" 16, "32×" 32, "64×" 64, "128×" 128, "256×" 256)
 set xtics () scale 0 noenhanced
+# A group's label: its workload, with its params only when another group has the same
+# workload (report.md's tables give every cell's params).
 do for [g = 1:ngroups] {
-    set xtics add (sprintf("%s\n(%s)%s", group_name(g), G_lab[g], G_sid[g] > 0 && G_tasks[g] > 0 ? "\n" . fmt_time(G_sid[g] / G_tasks[g]) . " a task" : "") G_x[g])
+    dup = 0
+    do for [h = 1:ngroups] { if (h != g && G_w[h] eq G_w[g]) { dup = 1 } }
+    set xtics add (sprintf("%s\n(%s)%s", dup ? group_name(g) : G_w[g], G_lab[g], G_sid[g] > 0 && G_tasks[g] > 0 ? "\n" . fmt_time(G_sid[g] / G_tasks[g]) . " a task" : "") G_x[g])
 }
+# Wider with more groups, so bars and labels keep their size.
+chart_w = ngroups > 4 ? 1200 + 200 * (ngroups - 4) : 1200
 set grid noxtics
 
 # Each kind: its area (half the gap on each side), a separator, its heading and its limit.
@@ -95,8 +101,8 @@ do for [k = 1:nkinds] {
     lim = K_lim[k]
     all_at_once = K_n[k] > 0 && abs(lim - K_n[k]) < 0.01 * K_n[k]
     by_cores = !all_at_once && cores > 0 && abs(lim - cores) < 0.01 * cores
-    ktext = K_lab[k] . sprintf(": %d tasks, up to %d at once", K_n[k], K_j[k]) . (by_cores ? sprintf(" (%d cores)", cores) : "")
-    eval sprintf('set label %d ktext at %g, top * 1.75 center noenhanced font ",13"', 10 + k, (k_left(k) + k_right(k)) / 2)
+    ktext = K_lab[k] . sprintf(": %d tasks, %d at once", K_n[k], K_j[k]) . (by_cores ? sprintf(" (%d cores)", cores) : "")
+    eval sprintf('set label %d ktext at %g, top * 1.75 center noenhanced font ",12"', 10 + k, (k_left(k) + k_right(k)) / 2)
     if (lim > 0) {
         eval sprintf('set arrow %d from %g, %g to %g, %g nohead lt 99 dt 2 back', 30 + k, k_left(k), lim, k_right(k), lim)
         lim_text = all_at_once ? sprintf("%g× = all %d\ntasks at once", lim, K_n[k]) : \
@@ -121,7 +127,7 @@ set label 6 sprintf("Bars start at 1×: up means faster than %s, down means slow
     at screen 0.5, screen (n_noisy > 0 ? 0.035 : 0.02) center noenhanced font ",10" tc rgb "#404040"
 if (busy_share < 0.8) {
     set label 7 sprintf("The machine was busy: %s got %.0f %% of a core on the work that computes,\nso those speed-ups understate what the models can do.", ref_name, busy_share * 100) \
-        at (k_left(nkinds) + k_right(nkinds)) / 2, top * 1.05 center noenhanced font ",10" tc rgb "#c00000"
+        at (nkinds > 1 ? (k_left(2) + x_max) / 2 : x_max / 2), top * 1.05 center noenhanced font ",10" tc rgb "#c00000"
 }
 set key at screen 0.5, screen 0.075 center horizontal samplen 1.5 width 1 height 0.5 maxrows 1 noenhanced
 set bmargin 10

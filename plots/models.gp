@@ -108,6 +108,7 @@ place_groups = 'x_ = 0; do for [i_ = 1:ngroups] { if (i_ == 1 || G_ko[i_] != G_k
 # The x position of a row's group (NaN when it has none), and a group's name for a tic.
 row_x(x) = (g_ = g_find(strcol("workload"), strcol("params"), 1), g_ > 0 ? G_x[g_] : NaN)
 group_name(g) = G_w[g] . (strlen(G_p[g]) > 0 ? " " . G_p[g] : "")
+
 # The kind (1..nkinds) of a kind_order value, 0 when none.
 k_find(o, i) = i > nkinds ? 0 : K_ord[i] == o ? i : k_find(o, i + 1)
 # An empty field reads as NaN: keep it NaN (a datablock row is kept, its point left out).
@@ -125,9 +126,11 @@ block(i) = sprintf("$m%d", i)
 
 # The paths stay variables inside the command: spliced into its text, a folder name holding a
 # quote or a backquote would be run as gnuplot (and, through backquotes, shell) commands.
+# Charts with many groups grow wider (chart_w may be set before set_term is used).
+chart_w = 1200
 set_term(k) = k == 1 ? \
-    'set terminal pngcairo size 1200,800 enhanced font "DejaVu Sans,12"; set output out' : \
-    'set terminal svg size 1200,800 enhanced font "DejaVu Sans,12" background rgb "white"; set output svgout'
+    sprintf('set terminal pngcairo size %d,800 enhanced font "DejaVu Sans,12"; set output out', chart_w) : \
+    sprintf('set terminal svg size %d,800 enhanced font "DejaVu Sans,12" background rgb "white"; set output svgout', chart_w)
 
 # Linetype 99: reference lines and ideals (dark grey).
 set linetype 99 lc rgb "#404040" lw 1.5 dt 2
