@@ -45,21 +45,24 @@ const struct perf_check_def perf_check_table[] = {
                "{r} the {lx} ({lper} a child) of a bare fork-all-then-wait-all loop run from "
                "the same binary" },
 
-    /* pools: dispatch of no-op tasks against a bare atomic index-claim loop */
+    /* pools: dispatch of no-op tasks against a bare atomic index-claim loop that does what
+     * every task costs besides its work: two clock reads and a 64-byte result (perf_probes.c;
+     * a claim that records nothing, ~10 ns, was no limit for a task recorded in ~40 ns) */
     { .name = "thread-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
       "batch time a task", .workload = "count", .model = "thread-pool",
       .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
       .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
       .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
       .story = "handing out {n} no-op tasks cost {m} a task, {r} a bare loop of the same "
-               "threads claiming indices one at a time from one atomic counter ({l})" },
+               "threads claiming indices one at a time from one atomic counter and recording "
+               "each as a task is recorded, two clock reads and a 64-byte result ({l})" },
     { .name = "process-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
       "batch time a task", .workload = "count", .model = "process-pool",
       .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
       .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
       .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
       .story = "handing out {n} no-op tasks cost {m} a task (forking the workers included), "
-               "{r} the bare atomic index-claim loop with threads ({l})" },
+               "{r} the bare atomic index-claim loop with threads, recording each task ({l})" },
 
     /* count: CPU-bound speed-up of every parallel model over the serial reference */
     { .name = "count-speedup-{m}", .what = "count, cores tasks of 10^9 additions, -j cores: "
