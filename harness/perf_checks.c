@@ -122,6 +122,15 @@ const struct perf_check_def perf_check_table[] = {
       .limit_figure = "rps", .limit_label = "wrk", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,
       .unit = PERF_UNIT_RPS, .flags = PERF_NEEDS_WRK,
       .story = "with all 10,000 in flight (fresh connections) {m}, {r} wrk's rate" },
+    { .name = "http-async-rate-all-c100", .what = "10,000 GETs, no delay, all started at once, "
+      "at most 100 connections (--max-connections): requests/s against wrk's",
+      .workload = "http", .model = "async",
+      .args = "-n 10000 --sleep-ms 0 --max-connections 100", .figure = "tasks/wall_s",
+      .limit_probe = "server 3 100", .limit_figure = "rps", .limit_label = "wrk",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE, .unit = PERF_UNIT_RPS,
+      .flags = PERF_NEEDS_WRK,
+      .story = "with all 10,000 started at once and at most 100 connections (the rest wait for "
+               "one and reuse it) {m}, {r} wrk's rate" },
 
     /* thumbnail: per-stage times of one 1920x1080 image, and the speed-ups */
     { .name = "thumbnail-stages", .what = "one 1920x1080 image under single: blur + shrink "
