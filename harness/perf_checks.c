@@ -45,21 +45,24 @@ const struct perf_check_def perf_check_table[] = {
                "{r} the {lx} ({lper} a child) of a bare fork-all-then-wait-all loop run from "
                "the same binary" },
 
-    /* pools: dispatch of no-op tasks against a bare atomic index-claim loop */
+    /* pools: dispatch of no-op tasks against a bare atomic index-claim loop that does what
+     * every task costs besides its work: two clock reads and a 64-byte result (perf_probes.c;
+     * a claim that records nothing, ~10 ns, was no limit for a task recorded in ~40 ns) */
     { .name = "thread-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
       "batch time a task", .workload = "count", .model = "thread-pool",
       .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
       .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
       .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
       .story = "handing out {n} no-op tasks cost {m} a task, {r} a bare loop of the same "
-               "threads claiming indices one at a time from one atomic counter ({l})" },
+               "threads claiming indices one at a time from one atomic counter and recording "
+               "each as a task is recorded, two clock reads and a 64-byte result ({l})" },
     { .name = "process-pool-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores: "
       "batch time a task", .workload = "count", .model = "process-pool",
       .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
       .limit_probe = "claim 1000000 {cores}", .limit_figure = "per_index_s",
       .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 3, .unit = PERF_UNIT_S,
       .story = "handing out {n} no-op tasks cost {m} a task (forking the workers included), "
-               "{r} the bare atomic index-claim loop with threads ({l})" },
+               "{r} the bare atomic index-claim loop with threads, recording each task ({l})" },
 
     /* count: CPU-bound speed-up of every parallel model over the serial reference */
     { .name = "count-speedup-{m}", .what = "count, cores tasks of 10^9 additions, -j cores: "
@@ -119,6 +122,15 @@ const struct perf_check_def perf_check_table[] = {
       .limit_figure = "rps", .limit_label = "wrk", .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE,
       .unit = PERF_UNIT_RPS, .flags = PERF_NEEDS_WRK,
       .story = "with all 10,000 in flight (fresh connections) {m}, {r} wrk's rate" },
+    { .name = "http-async-rate-all-c100", .what = "10,000 GETs, no delay, all started at once, "
+      "at most 100 connections (--max-connections): requests/s against wrk's",
+      .workload = "http", .model = "async",
+      .args = "-n 10000 --sleep-ms 0 --max-connections 100", .figure = "tasks/wall_s",
+      .limit_probe = "server 3 100", .limit_figure = "rps", .limit_label = "wrk",
+      .basis = PERF_BASIS_LIMIT, .cmp = PERF_NONE, .unit = PERF_UNIT_RPS,
+      .flags = PERF_NEEDS_WRK,
+      .story = "with all 10,000 started at once and at most 100 connections (the rest wait for "
+               "one and reuse it) {m}, {r} wrk's rate" },
 
     /* thumbnail: per-stage times of one 1920x1080 image, and the speed-ups */
     { .name = "thumbnail-stages", .what = "one 1920x1080 image under single: blur + shrink "

@@ -8,11 +8,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,7 +25,9 @@
 #include "harness/machine.h"
 #include "harness/perf.h"
 #include "harness/proc.h"
+#include "harness/signals.h"
 #include "harness/text.h"
+#include "runtime/event.h"
 
 static double now_s(clockid_t id)
 {
@@ -93,13 +97,24 @@ static int probe_threads(int argc, char **argv)
     return EXIT_OK;
 }
 
-/* ---- fork N SLEEP_MS: fork all N children (each sleeps and exits), then wait for all ---- */
+/* ---- fork N SLEEP_MS: fork all N children (each sleeps and exits), then wait for all ----
+ * From a process of the same shape as a `concbench run`: the harness's signal watcher
+ * (harness/signals.c) runs beside the forking thread. Two threads is what every model forks
+ * from, and glibc's fork does more then than in a lone thread (it takes and releases the malloc
+ * and stdio locks around the fork and resets them in the child: about 14 more copy-on-write
+ * faults a child, parent and child together). That cost comes with the harness's shape, not
+ * with a model, so the limit pays it too. */
 
 static int probe_fork(int argc, char **argv)
 {
     uint64_t n, ms;
     if (arg_uint(argc, argv, 1, 1, 100000, &n) || arg_uint(argc, argv, 2, 0, 3600000, &ms))
         return EXIT_USAGE;
+    struct event cancel;
+    if (event_init(&cancel) < 0 || sigwatch_start(&cancel, true) < 0) {
+        fprintf(stderr, "probe fork: cannot start the signal watcher\n");
+        return EXIT_ENV;
+    }
     double t0 = mono();
     for (uint64_t i = 0; i < n; i++) {
         pid_t p = fork();
@@ -119,6 +134,8 @@ static int probe_fork(int argc, char **argv)
     while (wait(NULL) > 0 || errno == EINTR)
         ;
     double t2 = mono();
+    sigwatch_stop();
+    event_destroy(&cancel);
     printf("{\"wall_s\":%.9g,\"fork_s\":%.9g}\n", t2 - t0, t1 - t0);
     return EXIT_OK;
 }
@@ -190,33 +207,62 @@ static int probe_timers(int argc, char **argv)
     return EXIT_OK;
 }
 
-/* ---- claim N W: W threads claim N no-op indices from one atomic counter, one at a time ---- */
+/* ---- claim N W: W threads claim N indices from one atomic counter, one at a time, and do
+ * for each what every concbench task costs a model besides its own work: two clock reads (its
+ * start and end) and one 64-byte result written into a shared array (start, end, status and
+ * value, as model_exec_task does). A claim that writes nothing (~6-10 ns) is no limit for a
+ * dispatch that must record each task (~40 ns under single); both are printed, the first as
+ * bare_per_index_s. ---- */
+
+struct claim_result {           /* the shape of struct task_result: 64 bytes */
+    double start_s, end_s;
+    int32_t status;
+    uint32_t index;
+    uint64_t value;
+    int64_t extra[3];
+    void *err;
+};
+_Static_assert(sizeof(struct claim_result) == 64, "a task's result is 64 bytes");
 
 static atomic_ulong claim_next;
 static unsigned long claim_n;
+static bool claim_record;
+static struct claim_result *claim_results;
+static double claim_t0;
 
 static void *claimer(void *arg)
 {
-    unsigned long mine = 0;
-    while (atomic_fetch_add_explicit(&claim_next, 1, memory_order_relaxed) < claim_n)
-        mine++;
+    unsigned long mine = 0, i;
+    if (!claim_record) {
+        while (atomic_fetch_add_explicit(&claim_next, 1, memory_order_relaxed) < claim_n)
+            mine++;
+    } else {
+        while ((i = atomic_fetch_add_explicit(&claim_next, 1, memory_order_relaxed)) < claim_n) {
+            struct claim_result *r = &claim_results[i];
+            r->start_s = mono() - claim_t0;
+            r->value = i;
+            r->end_s = mono() - claim_t0;
+            r->status = 0;
+            mine++;
+        }
+    }
     *(unsigned long *)arg = mine;
     return NULL;
 }
 
-static int probe_claim(int argc, char **argv)
+/* One pass: W threads through N indices; seconds, or -1. */
+static double claim_pass(uint64_t n, uint64_t w, bool record)
 {
-    uint64_t n, w;
-    if (arg_uint(argc, argv, 1, 1, 1000000000, &n) || arg_uint(argc, argv, 2, 1, 1024, &w))
-        return EXIT_USAGE;
-    claim_n = n;
     pthread_t t[1024];
     unsigned long got[1024] = { 0 }, total = 0;
-    double t0 = mono();
+    atomic_store(&claim_next, 0);
+    claim_n = n;
+    claim_record = record;
+    double t0 = claim_t0 = mono();
     for (uint64_t i = 0; i < w; i++)
         if (pthread_create(&t[i], NULL, claimer, &got[i])) {
             fprintf(stderr, "probe claim: cannot start thread %llu\n", (unsigned long long)i);
-            return EXIT_ENV;
+            return -1;
         }
     for (uint64_t i = 0; i < w; i++) {
         pthread_join(t[i], NULL);
@@ -226,9 +272,32 @@ static int probe_claim(int argc, char **argv)
     if (total != n) {
         fprintf(stderr, "probe claim: %lu indices claimed, %llu expected\n", total,
                 (unsigned long long)n);
+        return -1;
+    }
+    return t1 - t0;
+}
+
+static int probe_claim(int argc, char **argv)
+{
+    uint64_t n, w;
+    if (arg_uint(argc, argv, 1, 1, 1000000000, &n) || arg_uint(argc, argv, 2, 1, 1024, &w))
+        return EXIT_USAGE;
+    /* As the harness's: shared memory, every record set before the batch (batch.c). */
+    size_t len = n * sizeof *claim_results;
+    claim_results = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (claim_results == MAP_FAILED) {
+        fprintf(stderr, "probe claim: cannot map %llu results\n", (unsigned long long)n);
         return EXIT_ENV;
     }
-    printf("{\"wall_s\":%.9g,\"per_index_s\":%.9g}\n", t1 - t0, (t1 - t0) / n);
+    for (uint64_t i = 0; i < n; i++)
+        claim_results[i] = (struct claim_result){ .start_s = -1, .end_s = -1,
+                                                  .index = (uint32_t)i };
+    double bare = claim_pass(n, w, false), rec = claim_pass(n, w, true);
+    munmap(claim_results, len);
+    if (bare < 0 || rec < 0)
+        return EXIT_ENV;
+    printf("{\"wall_s\":%.9g,\"per_index_s\":%.9g,\"bare_per_index_s\":%.9g}\n", rec, rec / n,
+           bare / n);
     return EXIT_OK;
 }
 
@@ -408,11 +477,13 @@ static const struct probe probes[] = {
       probe_pinned },
     { "threads", "N SLEEP_MS STACK_KB", "create N threads that each sleep, then join them all",
       probe_threads },
-    { "fork", "N SLEEP_MS", "fork N children that each sleep and exit, then wait for them all",
+    { "fork", "N SLEEP_MS", "fork N children that each sleep and exit, then wait for them all "
+      "(beside a signal watcher thread, as in a run)",
       probe_fork },
     { "timers", "N SLEEP_MS", "a binary heap of N deadlines fired from one epoll_pwait2 loop",
       probe_timers },
-    { "claim", "N W", "W threads claim N no-op indices from one atomic counter, one a time",
+    { "claim", "N W", "W threads claim N indices from one atomic counter, one a time, each "
+      "with two clock reads and a 64-byte result (and bare: nothing)",
       probe_claim },
     { "add", "C [CORES]", "one add a cycle: CORES x C adds on one thread, then C on each core",
       probe_add },

@@ -101,8 +101,7 @@ static void child_main(pid_t parent, void (*fn)(void *arg), void *arg)
     _exit(0);
 }
 
-int child_spawn(struct child_set *cs, struct child *c, uint32_t tag, void (*fn)(void *arg),
-                void *arg)
+int child_fork(struct child_set *cs, struct child *c, void (*fn)(void *arg), void *arg)
 {
     c->pid = 0;
     c->pidfd = -1;
@@ -111,9 +110,14 @@ int child_spawn(struct child_set *cs, struct child *c, uint32_t tag, void (*fn)(
         return -errno;
     if (pid == 0)
         child_main(cs->parent, fn, arg);
+    c->pid = pid;
+    return 0;
+}
 
+int child_watch(struct child_set *cs, struct child *c, uint32_t tag)
+{
     int e;
-    int fd = pidfd_open(pid, 0);
+    int fd = pidfd_open(c->pid, 0);
     if (fd < 0) {
         e = errno;
         goto kill_child;
@@ -124,15 +128,22 @@ int child_spawn(struct child_set *cs, struct child *c, uint32_t tag, void (*fn)(
         close(fd);
         goto kill_child;
     }
-    c->pid = pid;
     c->pidfd = fd;
     return 0;
 
 kill_child:
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    kill(c->pid, SIGKILL);
+    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
         ;
+    c->pid = 0;
     return -e;
+}
+
+int child_spawn(struct child_set *cs, struct child *c, uint32_t tag, void (*fn)(void *arg),
+                void *arg)
+{
+    int err = child_fork(cs, c, fn, arg);
+    return err < 0 ? err : child_watch(cs, c, tag);
 }
 
 int child_set_wait(struct child_set *cs, double deadline, uint32_t *tags, int max,

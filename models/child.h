@@ -40,9 +40,20 @@ unsigned child_fd_budget(void);
 /* Fork a child that runs fn(arg) and then _exit(0)s. The child ignores SIGINT (the parent
  * decides when a child ends), keeps the blocked signal mask it inherits, and is SIGKILLed by the
  * kernel if the parent dies. `tag` comes back from child_set_wait when the child ends. Returns
- * 0, or a negative errno with no child left behind (fork or pidfd_open failed). */
+ * 0, or a negative errno with no child left behind (fork or pidfd_open failed).
+ * child_spawn = child_fork + child_watch. */
 int child_spawn(struct child_set *cs, struct child *c, uint32_t tag, void (*fn)(void *arg),
                 void *arg);
+
+/* The two halves of child_spawn, for a parent that forks many children in a row: fork them all,
+ * then watch them all. Every descriptor open at a fork is copied into the child and closed
+ * again at its exit, so a child forked while 999 pidfds are open pays for 999 of them twice;
+ * children forked before any of their siblings is watched inherit none. A child ended before
+ * it is watched is reported at once (the pidfd of a zombie is readable).
+ * child_fork: 0 with c->pid set (c->pidfd -1), or a negative errno and no child.
+ * child_watch: 0, or a negative errno after the child was killed and reaped (c->pid 0). */
+int child_fork(struct child_set *cs, struct child *c, void (*fn)(void *arg), void *arg);
+int child_watch(struct child_set *cs, struct child *c, uint32_t tag);
 
 /* Block until a child ends, the cancel event is set, or CLOCK_MONOTONIC reaches `deadline`
  * (seconds as clock_now(); 0: no deadline). Fills up to `max` tags of ended (not yet reaped)

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include "models/child.h"
 #include "models/model.h"
@@ -145,16 +148,19 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
         cap = budget;
         capped = true;
     }
-    struct proc_slot *slots = calloc(cap, sizeof *slots);
-    unsigned *free_slots = malloc(cap * sizeof *free_slots);
-    if (!slots || !free_slots) {
-        free(slots);
-        free(free_slots);
+    /* The parent's bookkeeping, written after every fork: kept out of the children
+     * (MADV_DONTFORK), so that the fork neither copies it nor write-protects it, and the
+     * parent's next write is not a copy-on-write fault on a page 1,000 children share. */
+    size_t book_len = cap * (sizeof(struct proc_slot) + 2 * sizeof(unsigned));
+    void *book = mmap(NULL, book_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (book == MAP_FAILED)
         return -ENOMEM;
-    }
+    madvise(book, book_len, MADV_DONTFORK);
+    struct proc_slot *slots = book;
+    unsigned *free_slots = (unsigned *)(slots + cap);
+    unsigned *forked = free_slots + cap;        /* forked in this round, not yet watched */
     if ((err = child_set_init(&cs, p->cancel)) < 0) {
-        free(slots);
-        free(free_slots);
+        munmap(book, book_len);
         return err;
     }
     for (unsigned k = 0; k < cap; k++) {
@@ -169,6 +175,9 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
     double next_due = 0;
 
     for (;;) {
+        /* Fork as many children as may run, then watch them: opened after the forks, their
+         * pidfds are copied into none of them (child.h). */
+        unsigned n_forked = 0;
         while (!stop && running < cap && next < n) {
             if (event_is_set(p->cancel)) {
                 stop = true;
@@ -181,11 +190,9 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
             s->task = pr.task = next;
             s->killed = 0;
             s->forked = clock_now();
-            err = child_spawn(&cs, &s->c, k, proc_child, &pr);
+            err = child_fork(&cs, &s->c, proc_child, &pr);
             if (err < 0) {
                 n_free++;
-                /* pidfd_open or epoll failed after the fork: the child was killed, its task
-                 * may have begun; it is not started as far as the record goes. */
                 results[next].start_s = results[next].end_s = -1;
                 results[next].status = TASK_NOT_STARTED;
                 snprintf(p->stats->note, sizeof p->stats->note,
@@ -194,12 +201,40 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
                 stop = true;
                 break;
             }
+            forked[n_forked++] = k;
             running++;
             if (running > reached)
                 reached = running;
             next++;
             if (p->timeout_s > 0 && (next_due == 0 || s->forked + p->timeout_s + 1 < next_due))
                 next_due = s->forked + p->timeout_s + 1;
+        }
+        for (unsigned f = 0; f < n_forked; f++) {
+            struct proc_slot *s = &slots[forked[f]];
+            if ((err = child_watch(&cs, &s->c, forked[f])) == 0)
+                continue;
+            /* pidfd_open or epoll failed: that child was killed, its task may have begun; it
+             * and the children forked after it (killed here too) are not started as far as the
+             * record goes, and the starting stops. */
+            unsigned first = s->task;
+            for (unsigned g = f; g < n_forked; g++) {
+                struct proc_slot *t = &slots[forked[g]];
+                if (g > f) {
+                    kill(t->c.pid, SIGKILL);
+                    while (waitpid(t->c.pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                    t->c.pid = 0;
+                }
+                results[t->task].start_s = results[t->task].end_s = -1;
+                results[t->task].status = TASK_NOT_STARTED;
+                free_slots[n_free++] = forked[g];
+                running--;
+            }
+            snprintf(p->stats->note, sizeof p->stats->note,
+                     "could not watch the child for task %u of %u: %s; tasks from %u on "
+                     "not started", first, n, strerror(-err), first);
+            stop = true;
+            break;
         }
         if (running == 0)
             break;
@@ -244,8 +279,7 @@ static int processes_run(const struct workload *w, void *ctx, const struct run_p
     if (capped)
         p->stats->conc_reached = reached ? reached : 1;
     child_set_destroy(&cs);
-    free(slots);
-    free(free_slots);
+    munmap(book, book_len);
     return 0;
 }
 

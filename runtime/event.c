@@ -1,28 +1,47 @@
-/* event.c — event on a mutex, a monotonic condition variable and an eventfd. */
+/* event.c — event on a futex word (the flag itself), a mutex for set/clear and an eventfd.
+ *
+ * Waiters sleep in the kernel on the flag's own address (FUTEX_WAIT_BITSET: an absolute
+ * CLOCK_MONOTONIC deadline) and take no lock. A pthread condition variable used to stand
+ * there: 10,000 sleeping threads each locked the event's mutex to wait and, as their timeouts
+ * came due, relocked it and unregistered from the condition variable's shared state to leave,
+ * a queue of hand-offs on one lock (about one context switch and 20 us of CPU more a thread
+ * than a bare sleep). A timed-out futex waiter just returns. */
 #include "runtime/event.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "runtime/clock.h"
 
+/* Sleep while *word == val, until woken or CLOCK_MONOTONIC reaches *abs (NULL: no limit).
+ * Returns false once the deadline has passed. */
+static bool futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *abs)
+{
+    return syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, abs, NULL,
+                   FUTEX_BITSET_MATCH_ANY) == 0 || errno != ETIMEDOUT;
+}
+
+static void futex_wake_all(atomic_uint *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, NULL, NULL, 0);
+}
+
 int event_init(struct event *e)
 {
     int err;
 
-    atomic_init(&e->flag, false);
+    atomic_init(&e->flag, 0);
     e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (e->fd < 0)
         return -errno;
-    if ((err = pthread_mutex_init(&e->mu, NULL)) != 0)
-        goto out_fd;
-    if ((err = clock_cond_init(&e->cv)) == 0)
+    if ((err = pthread_mutex_init(&e->mu, NULL)) == 0)
         return 0;
-    pthread_mutex_destroy(&e->mu);
-out_fd:
     close(e->fd);
     e->fd = -1;
     return -err;
@@ -30,7 +49,6 @@ out_fd:
 
 void event_destroy(struct event *e)
 {
-    pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     if (e->fd >= 0)
         close(e->fd);
@@ -42,12 +60,14 @@ void event_set(struct event *e)
     pthread_mutex_lock(&e->mu);
     if (!atomic_load(&e->flag)) {
         uint64_t one = 1;
-        atomic_store(&e->flag, true);
+        atomic_store(&e->flag, 1);
         /* The counter only goes from 0 to 1 here, so the write cannot block or fail. */
         ssize_t n = write(e->fd, &one, sizeof one);
         (void)n;
     }
-    pthread_cond_broadcast(&e->cv);
+    /* Under the lock, as a condition variable's broadcast would be: the waker is done with the
+     * event before a set/clear that follows can begin. */
+    futex_wake_all(&e->flag);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -58,7 +78,7 @@ void event_clear(struct event *e)
         uint64_t v;
         ssize_t n = read(e->fd, &v, sizeof v);
         (void)n;
-        atomic_store(&e->flag, false);
+        atomic_store(&e->flag, 0);
     }
     pthread_mutex_unlock(&e->mu);
 }
@@ -70,10 +90,10 @@ bool event_is_set(const struct event *e)
 
 void event_wait(struct event *e)
 {
-    pthread_mutex_lock(&e->mu);
-    while (!atomic_load(&e->flag))
-        pthread_cond_wait(&e->cv, &e->mu);
-    pthread_mutex_unlock(&e->mu);
+    /* The kernel sleeps only while the word is still 0, so a set between the load and the
+     * wait is not lost; a spurious wake-up just loops. */
+    while (!atomic_load_explicit(&e->flag, memory_order_acquire))
+        futex_wait_until(&e->flag, 0, NULL);
 }
 
 bool event_wait_until(struct event *e, double deadline)
@@ -85,14 +105,10 @@ bool event_wait_until(struct event *e, double deadline)
             ;
         return false;
     }
-    pthread_mutex_lock(&e->mu);
-    while (!atomic_load(&e->flag)) {
-        if (pthread_cond_timedwait(&e->cv, &e->mu, &ts) == ETIMEDOUT)
-            break;
-    }
-    bool set = atomic_load(&e->flag);
-    pthread_mutex_unlock(&e->mu);
-    return set;
+    while (!atomic_load_explicit(&e->flag, memory_order_acquire))
+        if (!futex_wait_until(&e->flag, 0, &ts))
+            return atomic_load_explicit(&e->flag, memory_order_acquire);
+    return true;
 }
 
 bool event_wait_timeout(struct event *e, double seconds)

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 
 struct event {
-    pthread_mutex_t mu;     /* guards the wait/wake hand-off */
-    pthread_cond_t cv;      /* on CLOCK_MONOTONIC */
-    atomic_bool flag;       /* the state; readable without the lock */
+    pthread_mutex_t mu;     /* serialises set and clear (the flag and the eventfd together) */
+    atomic_uint flag;       /* the state, 0 or 1; readable without the lock; waiters sleep on
+                               it (a futex word) */
     int fd;                 /* eventfd, readable while set: lets an epoll loop watch the event */
 };
 

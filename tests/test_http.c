@@ -267,6 +267,31 @@ static void test_connection_reuse(void **state)
     }
 }
 
+/* async, every task started at once: with --max-connections C the transfers beyond C wait for
+ * a connection and reuse the C opened; without it, each has its own (fresh) connection. */
+static void test_async_max_connections(void **state)
+{
+    char url[128];
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/64", srv_port);
+    char *capped[] = { "-n", "200", "--url", url, "--max-connections", "5", NULL };
+    struct json_value *v = run_json(0, "async", capped);
+    assert_true(jbool(v, "verified"));
+    assert_int_equal((int)jnum(v, "concurrency"), 200);     /* all started at once */
+    assert_int_equal((int)jnum(v, "http_max_connections"), 5);
+    unsigned connects = (unsigned)jnum(v, "http_connects");
+    if (connects < 1 || connects > 5)
+        fail_msg("200 GETs at most 5 connections at once: %u connections opened", connects);
+    json_free(v);
+
+    char *all[] = { "-n", "200", "--url", url, NULL };
+    v = run_json(0, "async", all);
+    assert_true(jbool(v, "verified"));
+    assert_int_equal((int)jnum(v, "http_max_connections"), 0);
+    assert_int_equal((int)jnum(v, "http_connects"), 200);
+    json_free(v);
+}
+
 /* Ctrl-C while every model waits on answers that would take a minute: the run ends at once
  * (blocking transfers have their sockets shut down, process children are killed, async stops
  * its transfers), every task cancelled or never started, exit 130, no child left but ours. */
@@ -428,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_urls_file),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_connection_reuse),
+        cmocka_unit_test(test_async_max_connections),
         cmocka_unit_test(test_sigint_every_model),
         cmocka_unit_test(test_timeout_and_option_bounds),
         cmocka_unit_test(test_default_timeout_silent_server),

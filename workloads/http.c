@@ -39,6 +39,13 @@ extern const struct workload workload_http;
  * task's own --sleep-ms is added, so a long sleep is never mistaken for silence. */
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
 
+/* The async form's view of one socket libcurl asked the loop to watch. */
+struct http_fd {
+    bool watched;               /* in the loop's epoll set */
+    bool parked;                /* libcurl no longer asks for it (an idle connection) */
+    unsigned events;            /* LOOP_READ / LOOP_WRITE as registered */
+};
+
 struct http_ctx {
     char **urls;                /* task i fetches urls[i % n_urls] */
     unsigned n_urls;
@@ -47,6 +54,9 @@ struct http_ctx {
     uint64_t body_sum;          /* embedded: checksum of those bytes */
     bool no_reuse;
     bool all_at_once;           /* every task is in flight at once: no connection can be free */
+    unsigned max_conns;         /* --max-connections: async transfers in libcurl at once; 0 all */
+    unsigned n_in_curl;         /* async transfers added to the multi handle */
+    struct http_async *wait_head, *wait_tail;   /* started, waiting for a connection (FIFO) */
     pid_t server_pid;           /* embedded server child, 0 when none */
     double server_cpu_start;    /* its CPU time when setup ended (before the batch) */
     /* async form: one multi handle for the loop that drives it */
@@ -59,6 +69,11 @@ struct http_ctx {
     int watch_pipe[2];          /* written to by teardown to end the watcher; -1: no watcher */
     struct event watch_ready;   /* set by the watcher once it runs (set-up waits for it) */
     struct http_async **inflight;   /* by task index, NULL when not running */
+    struct http_async *spare;   /* finished transfers' state and easy handles, for reuse */
+    struct http_fd *fds;        /* async form: what the loop watches for libcurl, by fd */
+    size_t n_fds;
+    unsigned n_active;          /* async transfers in flight */
+    struct loop_timer *sweep;   /* pending sweep_parked */
     unsigned tasks;
     uint64_t default_timeout_ms;    /* HTTP_DEFAULT_TIMEOUT_MS (+ sleep) when --timeout-ms is
                                        absent, else 0: the run's own deadline rules */
@@ -283,6 +298,7 @@ static int http_setup(const struct options *o, const struct run_params *p, void 
         return -ENOMEM;
     }
     c->no_reuse = workload_opt_flag(o, "no-reuse");
+    c->max_conns = (unsigned)workload_opt_u64(&workload_http, o, "max-connections");
     c->tasks = p->tasks;
     c->all_at_once = p->concurrency >= p->tasks;
     if (url && urls) {
@@ -371,6 +387,8 @@ static void handle_key_init(void)
     pthread_key_create(&handle_key, handle_free);
 }
 
+static void spare_free(struct http_ctx *c);
+
 static void http_teardown(void *ctx)
 {
     struct http_ctx *c = ctx;
@@ -382,15 +400,19 @@ static void http_teardown(void *ctx)
         curl_dl.easy_cleanup(h);
         pthread_setspecific(handle_key, NULL);
     }
+    spare_free(c);
     if (c->multi) {
         /* The model's loop is gone by now: closing the cached connections must not call back
          * into it, and libcurl's pending loop timer went with the loop. */
         curl_dl.multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
         curl_dl.multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
         c->timer = NULL;
+        c->sweep = NULL;
+        c->loop = NULL;         /* async_close_socket: just close */
         curl_dl.multi_cleanup(c->multi);
     }
     free(c->inflight);
+    free(c->fds);
     if (c->server_pid > 0)
         server_stop(c->server_pid, NULL);
     free_urls(c);
@@ -514,8 +536,13 @@ static int http_run(void *ctx, unsigned i, const struct task_env *env, struct ta
 
 /* ---- async form: multi-socket API on runtime/loop ---- */
 
+static void fd_unwatch(struct http_ctx *c, int fd);
+
 struct http_async {
     struct http_ctx *c;
+    struct http_async *next;    /* in c->spare, or in the wait queue */
+    struct http_async *prev;    /* in the wait queue */
+    bool in_curl;               /* added to the multi handle (else waiting for a connection) */
     CURL *h;
     unsigned i;
     struct body b;
@@ -526,14 +553,92 @@ struct http_async {
     void *arg;
 };
 
+static void spare_free(struct http_ctx *c)
+{
+    while (c->spare) {
+        struct http_async *a = c->spare;
+        c->spare = a->next;
+        curl_dl.easy_cleanup(a->h);
+        free(a);
+    }
+}
+
+/* --max-connections C: transfers beyond C wait here, in the order they started, and enter
+ * libcurl as others leave it, each then reusing the connection one left behind. libcurl's own
+ * queue (CURLMOPT_MAX_TOTAL_CONNECTIONS) does the same but, in 7.88, at a cost that grows
+ * with the number waiting: 10,000 GETs started at once with 100 connections took 1.2 s of
+ * CPU there, against 0.15 s this way. */
+static void wait_unlink(struct http_ctx *c, struct http_async *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        c->wait_head = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    else
+        c->wait_tail = a->prev;
+    a->next = a->prev = NULL;
+}
+
+static int add_to_curl(struct http_ctx *c, struct http_async *a)
+{
+    if (curl_dl.multi_add_handle(c->multi, a->h) != CURLM_OK)
+        return -1;
+    a->in_curl = true;
+    c->n_in_curl++;
+    return 0;
+}
+
+static void finish_async(struct http_ctx *c, struct http_async *a, int status);
+
+/* A connection came free: the longest-waiting transfer enters libcurl. */
+static void wait_next(struct http_ctx *c)
+{
+    while (c->wait_head && (!c->max_conns || c->n_in_curl < c->max_conns)) {
+        struct http_async *a = c->wait_head;
+        wait_unlink(c, a);
+        if (add_to_curl(c, a) == 0)
+            return;
+        finish_async(c, a, task_fail(a->r, TASK_FAILED, "curl init",
+                                     "task %u: curl_multi_add_handle failed", a->i));
+    }
+}
+
+/* A finished transfer's easy handle is kept for the next one (curl_easy_reset there): a fresh
+ * handle a transfer cost a dozen allocations and frees, among them its 16 KiB receive buffer,
+ * about a tenth of the client's CPU at 100 keep-alive GETs in flight (perf record). */
+/* Parked sockets are in the loop's epoll set, and a watched fd keeps loop_run going: once no
+ * transfer is in flight on the next loop iteration (the model starts its next task from
+ * `done`, before then), they leave the set, as libcurl asked. */
+static void sweep_parked(struct loop *l, void *arg)
+{
+    struct http_ctx *c = arg;
+    (void)l;
+    c->sweep = NULL;
+    if (c->n_active > 0)
+        return;
+    for (size_t fd = 0; fd < c->n_fds; fd++)
+        if (c->fds[fd].parked)
+            fd_unwatch(c, (int)fd);
+}
+
 static void finish_async(struct http_ctx *c, struct http_async *a, int status)
 {
     void (*done)(void *, int) = a->done;
     void *arg = a->arg;
-    curl_dl.multi_remove_handle(c->multi, a->h);
-    curl_dl.easy_cleanup(a->h);
+    if (--c->n_active == 0 && !c->sweep)
+        c->sweep = loop_timer_add(c->loop, 0, sweep_parked, c);
+    if (a->in_curl) {
+        curl_dl.multi_remove_handle(c->multi, a->h);
+        c->n_in_curl--;
+        wait_next(c);
+    } else {
+        wait_unlink(c, a);
+    }
     c->inflight[a->i] = NULL;
-    free(a);
+    a->next = c->spare;
+    c->spare = a;
     done(arg, status);
 }
 
@@ -552,11 +657,47 @@ static void drain(struct http_ctx *c)
     }
 }
 
+static struct http_fd *fd_state(struct http_ctx *c, int fd, bool grow)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= c->n_fds) {
+        if (!grow)
+            return NULL;
+        size_t n = c->n_fds ? c->n_fds : 256;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct http_fd *nf = realloc(c->fds, n * sizeof *nf);
+        if (!nf)
+            return NULL;
+        memset(nf + c->n_fds, 0, (n - c->n_fds) * sizeof *nf);
+        c->fds = nf;
+        c->n_fds = n;
+    }
+    return &c->fds[fd];
+}
+
+static void fd_unwatch(struct http_ctx *c, int fd)
+{
+    struct http_fd *f = fd_state(c, fd, false);
+    if (f && f->watched && c->loop)
+        loop_fd_del(c->loop, fd);
+    if (f)
+        *f = (struct http_fd){ 0 };
+}
+
 static void on_socket_ready(struct loop *l, int fd, unsigned events, void *arg)
 {
     struct http_ctx *c = arg;
     int flags = 0, running;
     (void)l;
+    struct http_fd *f = fd_state(c, fd, false);
+    if (f && f->parked) {
+        /* An idle connection became readable (the server closed it): libcurl does not watch
+         * it, and finds it dead when it looks for a connection to reuse. */
+        fd_unwatch(c, fd);
+        return;
+    }
     if (events & LOOP_READ)
         flags |= CURL_CSELECT_IN;
     if (events & LOOP_WRITE)
@@ -577,23 +718,57 @@ static void on_curl_timer(struct loop *l, void *arg)
     drain(c);
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch, change or forget one of libcurl's sockets. */
+/* CURLMOPT_SOCKETFUNCTION: watch, change or forget one of libcurl's sockets.
+ * A keep-alive connection is forgotten as each transfer on it ends and watched again as the
+ * next begins: two epoll_ctl calls a request. Forgetting only parks it instead (it stays in
+ * the epoll set, unseen), and watching it again with the same events costs nothing; it leaves
+ * the set for real when libcurl closes it (async_close_socket) or it turns readable while
+ * parked (on_socket_ready). */
 static int socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 {
     struct http_ctx *c = arg;
     unsigned ev = 0;
     (void)e, (void)sockp;
+    struct http_fd *f = fd_state(c, fd, what != CURL_POLL_REMOVE);
     if (what == CURL_POLL_REMOVE) {
-        loop_fd_del(c->loop, fd);
+        if (f && f->watched)
+            f->parked = true;
         return 0;
     }
+    if (!f)
+        return -1;
     if (what & CURL_POLL_IN)
         ev |= LOOP_READ;
     if (what & CURL_POLL_OUT)
         ev |= LOOP_WRITE;
-    if (loop_fd_mod(c->loop, fd, ev) == -ENOENT)
-        return loop_fd_add(c->loop, fd, ev, on_socket_ready, c) < 0 ? -1 : 0;
+    f->parked = false;
+    if (f->watched) {
+        if (f->events == ev)
+            return 0;
+        int r = loop_fd_mod(c->loop, fd, ev);
+        if (r == 0) {
+            f->events = ev;
+            return 0;
+        }
+        if (r != -ENOENT)
+            return -1;
+    }
+    if (loop_fd_add(c->loop, fd, ev, on_socket_ready, c) < 0) {
+        *f = (struct http_fd){ 0 };
+        return -1;
+    }
+    f->watched = true;
+    f->events = ev;
     return 0;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION of the async form: a socket leaves the epoll set before its
+ * number can be reused. */
+static int async_close_socket(void *arg, curl_socket_t fd)
+{
+    struct http_ctx *c = arg;
+    fd_unwatch(c, fd);
+    return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: libcurl's single timer; -1 deletes it, 0 means "as soon as you can"
@@ -642,7 +817,13 @@ static int http_start(void *ctx, unsigned i, struct loop *l, const struct task_e
     if ((err = multi_init(c, l)) < 0)
         return task_fail(r, TASK_FAILED, "curl init", "task %u: curl multi init: %s", i,
                          strerror(-err));
-    if (!(a = calloc(1, sizeof *a)) || !(a->h = curl_dl.easy_init())) {
+    if ((a = c->spare)) {
+        c->spare = a->next;
+        CURL *h = a->h;
+        curl_dl.easy_reset(h);      /* every option back to its default */
+        memset(a, 0, sizeof *a);
+        a->h = h;
+    } else if (!(a = calloc(1, sizeof *a)) || !(a->h = curl_dl.easy_init())) {
         free(a);
         return task_fail(r, TASK_FAILED, "curl init", "task %u: curl_easy_init failed", i);
     }
@@ -657,15 +838,32 @@ static int http_start(void *ctx, unsigned i, struct loop *l, const struct task_e
      * transfer starts after one ends, so keeping connections serves nothing: ask for fresh ones
      * and close them after use. libcurl 7.88 otherwise walks every busy connection to the host
      * for each new transfer and every cached one as each ends, O(n^2): 10,000 fetches took 40 s
-     * (10 s of CPU) instead of about 1 s. */
-    if (c->all_at_once) {
+     * (10 s of CPU) instead of about 1 s. With --max-connections C below N, transfers wait
+     * for one of C connections instead (wait_next), and every connection serves many. */
+    if (c->all_at_once && (!c->max_conns || c->max_conns >= c->tasks)) {
         curl_dl.easy_setopt(a->h, CURLOPT_FRESH_CONNECT, 1L);
         curl_dl.easy_setopt(a->h, CURLOPT_FORBID_REUSE, 1L);
     }
     curl_dl.easy_setopt(a->h, CURLOPT_ERRORBUFFER, a->errbuf);
     curl_dl.easy_setopt(a->h, CURLOPT_PRIVATE, a);
+    curl_dl.easy_setopt(a->h, CURLOPT_CLOSESOCKETFUNCTION, async_close_socket);
+    curl_dl.easy_setopt(a->h, CURLOPT_CLOSESOCKETDATA, c);
     c->inflight[i] = a;
-    if (curl_dl.multi_add_handle(c->multi, a->h) != CURLM_OK) {
+    c->n_active++;
+    if (c->max_conns && c->n_in_curl >= c->max_conns) {
+        /* In flight, waiting for a connection (wait_next). */
+        a->next = NULL;
+        a->prev = c->wait_tail;
+        if (c->wait_tail)
+            c->wait_tail->next = a;
+        else
+            c->wait_head = a;
+        c->wait_tail = a;
+        return 0;
+    }
+    if (add_to_curl(c, a) < 0) {
+        if (--c->n_active == 0 && !c->sweep)
+            c->sweep = loop_timer_add(c->loop, 0, sweep_parked, c);
         c->inflight[i] = NULL;
         curl_dl.easy_cleanup(a->h);
         free(a);
@@ -751,6 +949,7 @@ static void http_report(void *ctx, const struct task_result *rs, unsigned n, str
     json_key_uint(j, "http_connects", connects);
     json_key_str(j, "http_target", c->embedded ? "embedded" : "user");
     json_key_bool(j, "http_reuse", !c->no_reuse);
+    json_key_uint(j, "http_max_connections", c->max_conns);
     /* The timeout each transfer had: the default when --timeout-ms was absent. */
     json_key_uint(j, "http_default_timeout_ms", c->default_timeout_ms);
     /* The server still runs here (teardown stops it): its CPU time during the batch is the
@@ -801,6 +1000,9 @@ static const struct wopt http_opts[] = {
     { "url", WOPT_STRING, NULL, 0, 0, "fetch this URL in every task instead of the embedded server", NULL },
     { "urls", WOPT_STRING, NULL, 0, 0, "file with one URL a line; task i fetches line i mod L", NULL },
     { "no-reuse", WOPT_FLAG, NULL, 0, 0, "a new connection for every request", NULL },
+    { "max-connections", WOPT_UINT, "0", 0, 1000000, "async form: at most C connections at "
+      "once; the transfers beyond, started all the same, wait for one (0: a connection a "
+      "transfer in flight)", NULL },
     { 0 },
 };
 
