@@ -63,6 +63,9 @@ void record_write_text(const struct record *r, FILE *f)
     }
     if (r->stats.note[0])
         fprintf(f, "  note: %s\n", r->stats.note);
+    if (r->stats.startup_s > 0)
+        fprintf(f, "  start-up (untimed): %.3f s%s%s\n", r->stats.startup_s,
+                r->stats.clock[0] ? "; task clock: " : "", r->stats.clock);
     if (r->signal)
         fprintf(f, "  interrupted by %s: completed tasks are kept above\n",
                 r->signal == 2 ? "SIGINT" : "SIGTERM");
@@ -95,6 +98,9 @@ void record_write_json(const struct record *r, FILE *f)
     json_key_int(&j, "ctx_involuntary", r->ctx_involuntary);
     json_key_uint(&j, "timeout_ms", r->timeout_ms);
     json_key_uint(&j, "workers_replaced", r->stats.workers_replaced);
+    json_key_double(&j, "startup_s", r->stats.startup_s);
+    if (r->stats.clock[0])
+        json_key_str(&j, "task_clock", r->stats.clock);
     json_key(&j, "options");
     json_object_begin(&j);
     for (const struct wopt *o = r->workload->opts; o && o->name; o++) {

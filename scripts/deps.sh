@@ -3,7 +3,7 @@
 # exact command to run (otherwise). usage: sh scripts/deps.sh [PACKAGE...]; without arguments,
 # what the build, the tests and the benchmark need (the fuzz targets pass clang and its runtime).
 set -u
-pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev libcmocka-dev hyperfine gnuplot-nox"}
+pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev libcmocka-dev hyperfine gnuplot-nox libopenmpi-dev openmpi-bin"}
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -730,6 +730,18 @@ static void http_report(void *ctx, const struct task_result *rs, unsigned n, str
     }
 }
 
+/* A copy of this set-up elsewhere (an mpi rank) fetches the embedded server's URL. */
+static int http_share(void *ctx, struct options *o, char *buf, size_t len)
+{
+    struct http_ctx *c = ctx;
+    if (!c->embedded || o->n == OPTIONS_MAX)
+        return 0;
+    snprintf(buf, len, "%s", c->urls[0]);
+    o->kv[o->n].name = "url";
+    o->kv[o->n++].value = buf;
+    return 0;
+}
+
 static const struct wopt http_opts[] = {
     { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms" },
     { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer" },
@@ -769,4 +781,5 @@ const struct workload workload_http = {
     .verify = http_verify,
     .report = http_report,
     .teardown = http_teardown,
+    .share = http_share,
 };

@@ -604,6 +604,19 @@ static void thumb_teardown(void *ctx)
     thumb_free(c);
 }
 
+/* A copy of this set-up elsewhere (an mpi rank) writes into this set-up's output folder, which
+ * verify reads back (ranks on other hosts need --out on a folder every host shares). */
+static int thumb_share(void *ctx, struct options *o, char *buf, size_t len)
+{
+    struct thumb_ctx *c = ctx;
+    if (!c->out_is_temp || o->n == OPTIONS_MAX)
+        return 0;
+    snprintf(buf, len, "%s", c->out);
+    o->kv[o->n].name = "out";
+    o->kv[o->n++].value = buf;
+    return 0;
+}
+
 static const struct wopt thumb_opts[] = {
     { "images", WOPT_STRING, NULL, 0, 0,
       "folder of input images: every *.png in it, sorted by name; task i takes image i mod "
@@ -646,4 +659,5 @@ const struct workload workload_thumbnail = {
     .verify = thumb_verify,
     .report = thumb_report,
     .teardown = thumb_teardown,
+    .share = thumb_share,
 };

@@ -115,6 +115,10 @@ struct run_stats {
     long children_max_rss_kb;   /* largest child peak RSS (wait4), process models */
     long children_sum_rss_kb;   /* sum of the children's peak RSS (wait4), process models */
     unsigned workers_replaced;  /* pool workers that died and were replaced */
+    double startup_s;       /* the model's start-up before the timed region (model.prepare) */
+    double other_cpu_user_s, other_cpu_sys_s;   /* CPU of the batch in processes getrusage
+                             * cannot see (mpi ranks, on any host): added to the record's */
+    char clock[96];         /* whose clock task times are on, when not this process's */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
 };
 
@@ -169,6 +173,11 @@ struct workload {
     void (*report)(void *ctx, const struct task_result *rs, unsigned n, struct json_out *j);
 
     void (*teardown)(void *ctx);
+
+    /* Optional: options that make a set-up of this workload in another process (an mpi rank)
+     * run the same tasks without repeating this set-up's one-off parts (http: the embedded
+     * server's URL). Appends to o, strings in buf. Returns 0 or a negative errno. */
+    int (*share)(void *ctx, struct options *o, char *buf, size_t len);
 };
 
 /* The registry, NULL-terminated; one line a workload in workload.c. */
