@@ -19,6 +19,7 @@
  * is bounded: the start-up by --mpi-start-ms, the end by a few seconds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -478,6 +479,9 @@ static int build_argv(const struct workload *w, void *ctx, const struct options 
 
 static void job_close(void)
 {
+    if (getenv("CONCBENCH_MPI_DEBUG"))
+        fprintf(stderr, "---- mpirun's output (the last %zu bytes) ----\n%s\n----\n", job.out_len,
+                job.out_tail);
     if (job.lfd >= 0)
         close(job.lfd);
     if (job.ctl >= 0)
@@ -494,6 +498,28 @@ static void job_close(void)
     job.envp = NULL;
     job.w = NULL;
     job.active = false;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* A killed mpirun leaves its session folder behind ($TMPDIR/ompi.HOST.UID/pid.PID, Open MPI
+ * 4.1's layout): remove that one folder. */
+static void remove_session_dir(pid_t pid)
+{
+    const char *tmp = getenv("TMPDIR");
+    char host[256] = "", dir[4096];
+    struct stat st;
+    if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+        return;
+    snprintf(dir, sizeof dir, "%s/ompi.%s.%u/pid.%d", tmp && *tmp ? tmp : "/tmp", host,
+             (unsigned)geteuid(), (int)pid);
+    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* End the job: SIGTERM to mpirun's group, SIGKILL after grace_s; reap mpirun. */
@@ -529,6 +555,8 @@ static void job_kill(double grace_s)
         child_reap(&job.cs, &job.mpirun, &job.wstatus, &ru);
         kill(-pid, SIGKILL);                /* anything left in its group */
         job.exited = true;
+        if (!WIFEXITED(job.wstatus))
+            remove_session_dir(pid);
     }
     job.launched = false;
 }
@@ -899,11 +927,17 @@ static int mpi_run(const struct workload *w, void *ctx, const struct run_params 
         return 0;
     if (cancelled) {
         settle_in_flight(TASK_CANCELLED, 0, NULL);
-        job_kill(0.5);
+        job_kill(0.25);
         return 0;
     }
-    /* The job ended before the batch did: a rank died (Open MPI then ends them all). */
-    job_kill(2.0);
+    /* The job ended before the batch did: a rank died, and Open MPI ends them all. mpirun
+     * says which and why as it goes: let it, a few seconds at most. */
+    double until = clock_now() + 3.0;
+    while (!job.exited && clock_now() < until) {
+        bool c = false;
+        job_wait(until, &c);
+    }
+    job_kill(1.0);
     char reason[40];
     int dead = death_reason(reason, sizeof reason);
     settle_in_flight(TASK_FAILED, dead, reason);
