@@ -99,6 +99,8 @@ void record_write_json(const struct record *r, FILE *f)
     json_key_uint(&j, "timeout_ms", r->timeout_ms);
     json_key_uint(&j, "workers_replaced", r->stats.workers_replaced);
     json_key_double(&j, "startup_s", r->stats.startup_s);
+    if (r->stats.dispatch_cpu_s > 0)
+        json_key_double(&j, "dispatch_cpu_s", r->stats.dispatch_cpu_s);
     if (r->stats.clock[0])
         json_key_str(&j, "task_clock", r->stats.clock);
     json_key(&j, "options");

@@ -315,25 +315,38 @@ static bool read_output(void)
 /* mpirun's most telling line, for an error message. */
 static void output_reason(char *buf, size_t len)
 {
+    /* The specific cause first (ssh's words), then Open MPI's summary. */
     static const char *const keys[] = {
-        "ORTE was unable", "could not", "not able", "unable to", "No route", "refused",
-        "Permission denied", "Could not resolve", "error", "Error", "cannot", NULL,
+        "No route", "refused", "Could not resolve", "Permission denied", "timed out",
+        "not found", "ORTE was unable", "could not", "not able", "unable to", "rror", "cannot",
+        NULL,
     };
     if (job.fail[0]) {
-        snprintf(buf, len, "%s", job.fail);
+        size_t n = strnlen(job.fail, len - 1);
+        memcpy(buf, job.fail, n);
+        buf[n] = '\0';
         return;
     }
-    for (const char *const *k = keys; *k; k++) {
-        const char *at = strstr(job.out_tail, *k);
-        if (!at)
+    size_t at = 0;
+    buf[0] = '\0';
+    for (const char *const *k = keys; *k && at < len / 2; k++) {
+        const char *hit = strstr(job.out_tail, *k);
+        if (!hit)
             continue;
-        const char *s = at;
+        const char *s = hit;
         while (s > job.out_tail && s[-1] != '\n')
             s--;
         size_t n = strcspn(s, "\n");
-        snprintf(buf, len, "%.*s", (int)n, s);
-        return;
+        if (at && strstr(buf, "ORTE") == NULL && strncmp(s, "ORTE", 4) != 0)
+            continue;       /* one specific line, plus the summary at most */
+        if (at && memmem(buf, at, s, n))
+            continue;
+        at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? " / " : "", (int)n, s);
+        if (at >= len)
+            return;
     }
+    if (at)
+        return;
     const char *s = job.out_tail + job.out_len;     /* else the last non-empty line */
     while (s > job.out_tail && (s[-1] == '\n' || s[-1] == '-' || s[-1] == ' '))
         s--;
@@ -565,9 +578,10 @@ static void job_kill(double grace_s)
 
 static void note_clock(const struct mpi_ready *r, const struct mpi_rank_info *in)
 {
-    unsigned other = 0;
+    unsigned other = 0, away = 0;
     double worst = 0, rtt = 0;
-    for (unsigned k = 1; k < r->ranks; k++)
+    for (unsigned k = 1; k < r->ranks; k++) {
+        away += !in[k].local;
         if (!in[k].same_clock) {
             other++;
             if (fabs(in[k].offset_s) >= fabs(worst)) {
@@ -575,13 +589,15 @@ static void note_clock(const struct mpi_ready *r, const struct mpi_rank_info *in
                 rtt = in[k].rtt_s;
             }
         }
+    }
     struct run_stats *s = job.p->stats;
+    int n = snprintf(s->clock, sizeof s->clock, "%u of %u workers off this host; ", away,
+                     r->ranks - 1);
     if (other == 0)
-        snprintf(s->clock, sizeof s->clock, "shared: every rank on this machine's clock "
-                 "(%u host name%s)", r->hosts, r->hosts == 1 ? "" : "s");
+        snprintf(s->clock + n, sizeof s->clock - (size_t)n, "one clock (same boot id)");
     else
-        snprintf(s->clock, sizeof s->clock, "ping-pong: %u rank%s on another clock, offset up "
-                 "to %.1f us (+- %.1f us)", other, other == 1 ? "" : "s", worst * 1e6, rtt * 5e5);
+        snprintf(s->clock + n, sizeof s->clock - (size_t)n, "ping-pong offsets for %u, up to "
+                 "%.1f us +- %.1f", other, worst * 1e6, rtt * 5e5);
 }
 
 static void take_results(uint32_t rank, const char *buf, size_t len)
@@ -672,6 +688,7 @@ static bool read_frame(void)
         s->other_cpu_sys_s = d.cpu_sys_s;
         s->children_max_rss_kb = d.max_rss_kb;
         s->children_sum_rss_kb = d.sum_rss_kb;
+        s->dispatch_cpu_s = d.dispatcher_cpu_s;
         if (!s->note[0] && d.dispatcher_wall_s > 0)
             snprintf(s->note, sizeof s->note, "dispatcher (rank 0) CPU %.3f s in %.3f s "
                      "(%.1f %%), %llu messages from %u workers", d.dispatcher_cpu_s,

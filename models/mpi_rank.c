@@ -566,6 +566,8 @@ static int dispatcher_main(const struct rank_args *a, int nranks, int fd)
                                        .same_clock = 1 };
     gethostname(infos[0].host, sizeof infos[0].host - 1);
     boot_id(boot, sizeof boot);
+    if (getenv("CONCBENCH_MPI_PINGPONG"))   /* tests: measure offsets even on one clock */
+        boot[0] = '\0';
     for (int k = 1; k < nranks; k++) {
         MPI_Status st;
         struct mpi_rank_info in;
@@ -586,7 +588,7 @@ static int dispatcher_main(const struct rank_args *a, int nranks, int fd)
                 snprintf(msg, sizeof msg, "rank %d on %s: %s", k, in->host, in->err);
             continue;
         }
-        in->same_clock = strcmp(in->err, boot) == 0;
+        in->same_clock = boot[0] && strcmp(in->err, boot) == 0;
         in->err[0] = '\0';
         if (!in->same_clock)
             measure_offset(k, in);

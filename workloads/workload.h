@@ -118,6 +118,7 @@ struct run_stats {
     double startup_s;       /* the model's start-up before the timed region (model.prepare) */
     double other_cpu_user_s, other_cpu_sys_s;   /* CPU of the batch in processes getrusage
                              * cannot see (mpi ranks, on any host): added to the record's */
+    double dispatch_cpu_s;  /* CPU of the model's own hand-out during the batch (mpi: rank 0) */
     char clock[96];         /* whose clock task times are on, when not this process's */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
 };
