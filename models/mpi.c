@@ -322,7 +322,9 @@ static void output_reason(char *buf, size_t len)
         NULL,
     };
     if (job.fail[0]) {
-        size_t n = strnlen(job.fail, len - 1);
+        size_t n = strlen(job.fail);
+        if (n > len - 1)
+            n = len - 1;
         memcpy(buf, job.fail, n);
         buf[n] = '\0';
         return;
