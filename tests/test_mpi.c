@@ -298,11 +298,12 @@ static const char *hosts_up(void)
     char *slash = strrchr(agent, '/');
     snprintf(slash ? slash + 1 : agent, sizeof agent - (size_t)(slash ? slash + 1 - agent : 0),
              "mpi_netns_agent.sh");
-    if (agent[0] != '/') {
-        char cwd[2048], rel[2000];
-        snprintf(rel, sizeof rel, "%s", agent);
-        if (getcwd(cwd, sizeof cwd))
-            snprintf(agent, sizeof agent, "%s/%s", cwd, rel);
+    if (agent[0] != '/') {      /* __FILE__ relative to the build's folder: make it whole */
+        char *abs = realpath(agent, NULL);
+        if (abs) {
+            snprintf(agent, sizeof agent, "%.4000s", abs);
+            free(abs);
+        }
     }
     snprintf(hostfile, sizeof hostfile, "/tmp/cbmpi-hosts-%d", (int)getpid());
     return NULL;
