@@ -86,6 +86,8 @@ static const struct wopt mpi_opts[] = {
       "Open MPI hostfile: where the ranks run (the launching host first: rank 0 dispatches)" },
     { "mpi-args", WOPT_STRING, NULL, 0, 0,
       "more mpirun arguments, split at blanks (\"--mca btl tcp,self\")" },
+    { "mpi-btl", WOPT_STRING, NULL, 0, 0,
+      "Open MPI's transports (--mca btl LIST): tcp,self keeps local ranks off shared memory" },
     { "mpi-start-ms", WOPT_UINT, "60000", 100, 3600000,
       "give up when the ranks are not all set up within this time" },
     { 0 },
@@ -431,6 +433,7 @@ static int build_argv(const struct workload *w, void *ctx, const struct options 
 {
     const char *hosts = wopt_value(m->opts, p->model_opts, "hosts");
     const char *extra = wopt_value(m->opts, p->model_opts, "mpi-args");
+    const char *btl = wopt_value(m->opts, p->model_opts, "mpi-btl");
     struct options share = *o;
     unsigned k = 0;
     char *args;
@@ -449,6 +452,11 @@ static int build_argv(const struct workload *w, void *ctx, const struct options 
         job.argv[k++] = (char *)hosts;
     } else {
         job.argv[k++] = "--oversubscribe";
+    }
+    if (btl) {
+        job.argv[k++] = "--mca";
+        job.argv[k++] = "btl";
+        job.argv[k++] = (char *)btl;
     }
     if (extra && (args = job_str("%s", extra))) {
         for (char *t = strtok(args, " \t\n"); t && k < MPI_MAX_ARGS - 40 - 2 * OPTIONS_MAX;
