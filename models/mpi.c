@@ -48,7 +48,10 @@ enum { TAG_MPIRUN = 0, TAG_LISTEN = 1000, TAG_CTL, TAG_OUT };
 #define MPI_MAX_ARGS (OPTIONS_MAX * 2 + 64)
 #define OUT_TAIL 16384
 
-struct mpi_worker { uint64_t lo, hi, next; };
+struct mpi_worker {
+    uint64_t lo, hi, next;      /* its range; next: the first task without a result */
+    double seen;                /* when next last moved (CLOCK_MONOTONIC) */
+};
 
 struct mpi_job {
     bool active;                /* prepare succeeded: run and finish follow */
@@ -74,6 +77,8 @@ struct mpi_job {
     size_t strs_len;
     char share[4096];           /* the workload's share() strings */
     char fail[512];             /* why rank 0 said the job cannot run */
+    char *frame;                /* the frame being read, and its capacity */
+    size_t frame_cap;
     unsigned sock_at;           /* argv index of the socket's name */
     char rank_bin[4096], mpirun_path[4096];
 };
@@ -192,7 +197,7 @@ static bool find_rank_bin(char *out, size_t len)
  * workload's: the probe's counters, thumbnail's stage times) is moved onto a memfd at the same
  * address with the same contents, so local ranks can map it (models/mpi_rank.c, shm_alloc).
  * The order sent is the allocation order as mmap places them: highest address first. */
-static void share_mappings(const struct task_result *results, size_t nres)
+static void share_mappings(const struct task_result *results)
 {
     FILE *f = fopen("/proc/self/maps", "r");
     char line[512];
@@ -210,7 +215,7 @@ static void share_mappings(const struct task_result *results, size_t nres)
             continue;
         if (perms[3] != 's' || strncmp(line + off, "/dev/zero (deleted)", 19) != 0)
             continue;
-        if ((a <= ra && ra < b) || (a <= ea && ea < b) || nres == 0)
+        if ((a <= ra && ra < b) || (a <= ea && ea < b))
             continue;
         maps[n].a = a;
         maps[n].b = b;
@@ -319,7 +324,7 @@ static void output_reason(char *buf, size_t len)
 {
     /* The specific cause first (ssh's words), then Open MPI's summary. */
     static const char *const keys[] = {
-        "No route", "refused", "Could not resolve", "Permission denied", "timed out",
+        "concbench-rank:", "No route", "refused", "Could not resolve", "Permission denied", "timed out",
         "not found", "ORTE was unable", "could not", "not able", "unable to", "rror", "cannot",
         NULL,
     };
@@ -518,8 +523,11 @@ static void job_close(void)
     child_set_destroy(&job.cs);
     free(job.envp);
     free(job.w);
+    free(job.frame);
     job.envp = NULL;
     job.w = NULL;
+    job.frame = NULL;
+    job.frame_cap = 0;
     job.active = false;
 }
 
@@ -633,8 +641,10 @@ static void take_results(uint32_t rank, const char *buf, size_t len)
         t->value = r.value;
         memcpy(t->extra, r.extra, sizeof t->extra);
         t->status = r.status;
-        if (r.index + 1 > wk->next)
+        if (r.index + 1 > wk->next) {
             wk->next = r.index + 1;
+            wk->seen = clock_now();
+        }
     }
     for (uint32_t k = 0; k < b.errors; k++) {
         struct mpi_error e;
@@ -647,19 +657,18 @@ static void take_results(uint32_t rank, const char *buf, size_t len)
 /* Read one frame from rank 0 and act on it. Returns false when the connection ended. */
 static bool read_frame(void)
 {
-    static char *buf;
-    static size_t cap;
     struct mpi_frame f;
 
     if (read_all(job.ctl, &f, sizeof f) < 0)
         return false;
-    if (f.bytes > cap) {
-        char *nb = realloc(buf, f.bytes);
+    if (f.bytes > job.frame_cap) {
+        char *nb = realloc(job.frame, f.bytes);
         if (!nb)
             return false;
-        buf = nb;
-        cap = f.bytes;
+        job.frame = nb;
+        job.frame_cap = f.bytes;
     }
+    char *buf = job.frame;
     if (f.bytes && read_all(job.ctl, buf, f.bytes) < 0)
         return false;
     struct run_stats *s = job.p->stats;
@@ -679,7 +688,7 @@ static bool read_frame(void)
         return false;
     case MPI_F_ASSIGN:
         if (f.a >= 1 && f.a <= job.nw && f.c <= job.p->tasks && f.b < f.c) {
-            job.w[f.a - 1] = (struct mpi_worker){ f.b, f.c, f.b };
+            job.w[f.a - 1] = (struct mpi_worker){ f.b, f.c, f.b, clock_now() };
             if (!job.started) {
                 job.started = true;
                 model_task_started();
@@ -836,7 +845,7 @@ static int mpi_prepare(const struct workload *w, void *ctx, const struct options
         snprintf(err, errlen, "cannot watch the job: %s", strerror(-r));
         return r;
     }
-    share_mappings(results, p->tasks);
+    share_mappings(results);
 
     /* Launch. */
     job.launch_s = clock_now();
@@ -948,10 +957,47 @@ static int mpi_run(const struct workload *w, void *ctx, const struct run_params 
     bool cancelled = event_is_set(p->cancel), alive = true;
     if (!cancelled && write_all(job.ctl, &go, sizeof go) < 0)
         alive = false;
-    while (alive && !cancelled && !job.done)
-        alive = job_wait(0, &cancelled);
+    /* The timeout backstop, as in the process pool: a task still without a result timeout +
+     * 1 s (+ the workers' 1 ms of result batching) after the previous one ended has ignored
+     * its deadline; its rank is killed, which ends the job. */
+    double limit = p->timeout_s + 1.0 + 0.01;
+    int overran = 0;
+    while (alive && !cancelled && !job.done) {
+        double next = 0, now = clock_now();
+        for (unsigned k = 0; p->timeout_s > 0 && k < job.nw && !overran; k++) {
+            const struct mpi_worker *wk = &job.w[k];
+            if (wk->next >= wk->hi)
+                continue;
+            if (now >= wk->seen + limit)
+                overran = (int)k + 1;
+            else if (next == 0 || wk->seen + limit < next)
+                next = wk->seen + limit;
+        }
+        if (overran)
+            break;
+        if (p->timeout_s > 0 && next == 0)
+            next = now + limit;
+        alive = job_wait(next, &cancelled);
+    }
     if (job.done)
         return 0;
+    if (overran) {
+        struct mpi_worker *wk = &job.w[overran - 1];
+        struct task_result *r = &job.results[wk->next];
+        double now = clock_now() - p->t0;
+        if (r->start_s < 0)
+            r->start_s = wk->seen - p->t0;
+        r->end_s = now;
+        r->status = task_fail(r, TASK_TIMEOUT, "timeout", "task %u: timeout, its rank %d was "
+                              "killed %.0f ms after its start", (unsigned)wk->next, overran,
+                              (now - r->start_s) * 1e3);
+        settle_in_flight(TASK_FAILED, overran, "timeout");
+        job_kill(0.25);
+        snprintf(p->stats->note, sizeof p->stats->note, "task %u of rank %d ignored its "
+                 "deadline: the job was ended (the other ranks' tasks in flight cancelled)",
+                 (unsigned)wk->next, overran);
+        return 0;
+    }
     if (cancelled) {
         settle_in_flight(TASK_CANCELLED, 0, NULL);
         job_kill(0.25);

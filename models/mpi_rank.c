@@ -347,8 +347,10 @@ static void worker_run_range(struct worker *wk, uint64_t lo, uint64_t hi)
                                                  r.value, { r.extra[0], r.extra[1], r.extra[2] } };
         if (status != TASK_OK && (te.kind[0] || te.msg[0]))
             o->err[o->nerr++] = (struct mpi_error){ (uint32_t)i, 0, te };
-        if (i + 1 < hi &&
-            (o->nres == FLUSH_RESULTS || clock_now() - wk->last_flush >= FLUSH_AFTER_S))
+        /* With --timeout-ms every result goes at once: the launcher's backstop reads a task
+         * without a result as the one running. */
+        if (i + 1 < hi && (o->nres == FLUSH_RESULTS || wk->p.timeout_s > 0 ||
+                           clock_now() - wk->last_flush >= FLUSH_AFTER_S))
             worker_flush(wk, false, false);
     }
 }

@@ -190,6 +190,31 @@ static void test_rank_killed(void **state)
     expect_no_children("rank killed");
 }
 
+/* A rank whose task runs past its deadline (stopped here with SIGSTOP, so it cannot honour
+ * it): the backstop ends the job timeout + 1 s after the task began; that task times out. */
+static void test_timeout_backstop(void **state)
+{
+    (void)state;
+    NEED_MPI();
+    char *argv[] = { (char *)cb_path(), "run", "-w", "sleep", "-m", "mpi", "-n", "6", "-j",
+                     "2", "--sleep-ms", "150", "--timeout-ms", "300", "--json", NULL };
+    struct cb_signal plan = { .sig = SIGSTOP, .on_ready = true, .after = 0.05,
+                              .target = find_rank1 };
+    struct cb_out o;
+    double after;
+    cb_runv_plan(&o, argv, &plan, &after);
+    if (o.status != 1)
+        fail_msg("exit %d with a stopped rank, expected 1; stderr: %.400s", o.status, o.err);
+    struct json_value *v = cb_json(&o);
+    assert_int_equal((int)jnum(json_get(v, "error_kinds"), "timeout"), 1);
+    assert_non_null(strstr(jstr(v, "note"), "ignored its deadline"));
+    if (cb_timing() && after > 3.0)
+        fail_msg("the backstop took %.2f s", after);
+    json_free(v);
+    cb_out_free(&o);
+    expect_no_children("timeout backstop");
+}
+
 /* No mpirun on PATH: exit 3 and the command that installs it. */
 static void test_mpirun_missing(void **state)
 {
@@ -427,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_workloads_as_single),
         cmocka_unit_test(test_chunk),
         cmocka_unit_test(test_rank_killed),
+        cmocka_unit_test(test_timeout_backstop),
         cmocka_unit_test(test_mpirun_missing),
         cmocka_unit_test(test_ctrl_c),
         cmocka_unit_test(test_dispatcher_idle),
