@@ -67,6 +67,8 @@ $(BIN)/concbench: $(BUILD)/harness/main.o $(BUILD)/lib.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REQ_LIBS)
 
 $(BUILD)/models/mpi_rank.o: REQ_CFLAGS += $(MPI_CFLAGS)
+# Where the launcher finds the rank program when it does not run from the bin folder (tests).
+$(BUILD)/models/mpi.o: REQ_CFLAGS += -DCONCBENCH_RANK_BUILT='"$(abspath $(BIN))/concbench-rank"'
 $(BIN)/concbench-rank: $(BUILD)/models/mpi_rank.o $(BUILD)/lib.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

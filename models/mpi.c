@@ -181,14 +181,20 @@ static bool find_rank_bin(char *out, size_t len)
         return access(out, X_OK) == 0;
     }
     ssize_t n = readlink("/proc/self/exe", out, len - 32);
-    if (n <= 0)
-        return false;
-    out[n] = '\0';
-    char *slash = strrchr(out, '/');
-    if (!slash)
-        return false;
-    snprintf(slash + 1, len - (size_t)(slash + 1 - out), "concbench-rank");
-    return access(out, X_OK) == 0;
+    char *slash = n > 0 ? (out[n] = '\0', strrchr(out, '/')) : NULL;
+    if (slash) {
+        snprintf(slash + 1, len - (size_t)(slash + 1 - out), "concbench-rank");
+        if (access(out, X_OK) == 0)
+            return true;
+    }
+#ifdef CONCBENCH_RANK_BUILT
+    /* A program of the build that is not in its bin folder (a test running batches itself). */
+    if (access(CONCBENCH_RANK_BUILT, X_OK) == 0) {
+        snprintf(out, len, "%s", CONCBENCH_RANK_BUILT);
+        return true;
+    }
+#endif
+    return false;
 }
 
 /* ---- the workload's shared memory, made reachable for the local ranks ---- */
