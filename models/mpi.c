@@ -428,6 +428,8 @@ static char **job_env(void)
         env[k++] = "OMPI_MCA_osc=^ucx";
     if (!getenv("OMPI_MCA_hwloc_base_binding_policy"))
         env[k++] = "OMPI_MCA_hwloc_base_binding_policy=none";
+    if (!getenv("HWLOC_COMPONENTS"))        /* hwloc's OpenGL probe knocks on 10 X displays */
+        env[k++] = "HWLOC_COMPONENTS=-gl";
     /* Sanitizer builds: libmpi's own start-up leaks (about 120 KB, inside MPI_Init) are not
      * ours to fix, so the ranks run with leak detection off; libmpi is not instrumented for
      * TSan, so its internals are not reported. */
