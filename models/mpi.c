@@ -1061,7 +1061,7 @@ const struct model model_mpi = {
     .name = "mpi",
     .summary = "W Open MPI worker ranks, on this machine or many (--hosts), take task ranges "
                "from a dispatcher rank (-j W)",
-    .order = 7,
+    .order = 8,             /* 7 is the proof build's test model */
     .color = "#882255",
     .pool = true,
     .forks = true,
