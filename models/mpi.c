@@ -17,6 +17,7 @@
  * Ctrl-C: the tasks in flight are cancelled and the job is ended (SIGTERM to mpirun's process
  * group, SIGKILL after 0.5 s); every rank dies with its parent (PR_SET_PDEATHSIG). Every wait
  * is bounded: the start-up by --mpi-start-ms, the end by a few seconds. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -547,18 +548,36 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* A killed mpirun leaves its session folder behind ($TMPDIR/ompi.HOST.UID/pid.PID, Open MPI
- * 4.1's layout): remove that one folder. */
+ * 4.1's layout). pid > 0: remove that one folder; 0: remove every one of ours whose mpirun is
+ * gone (left by a run that was itself killed, say by a second Ctrl-C). */
 static void remove_session_dir(pid_t pid)
 {
     const char *tmp = getenv("TMPDIR");
-    char host[256] = "", dir[4096];
+    char host[256] = "", base[4096], dir[4400];
     struct stat st;
     if (gethostname(host, sizeof host - 1) < 0 || !host[0])
         return;
-    snprintf(dir, sizeof dir, "%s/ompi.%s.%u/pid.%d", tmp && *tmp ? tmp : "/tmp", host,
-             (unsigned)geteuid(), (int)pid);
-    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    snprintf(base, sizeof base, "%s/ompi.%s.%u", tmp && *tmp ? tmp : "/tmp", host,
+             (unsigned)geteuid());
+    if (pid > 0) {
+        snprintf(dir, sizeof dir, "%s/pid.%d", base, (int)pid);
+        if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+            nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return;
+    }
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int old = 0;
+        if (sscanf(e->d_name, "pid.%d", &old) != 1 || old <= 0 ||
+            (kill(old, 0) == 0 || errno != ESRCH))
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+        if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+            nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* End the job: SIGTERM to mpirun's group, SIGKILL after grace_s; reap mpirun. */
@@ -854,6 +873,7 @@ static int mpi_prepare(const struct workload *w, void *ctx, const struct options
         return r;
     }
     share_mappings(results);
+    remove_session_dir(0);      /* what killed runs before this one left */
 
     /* Launch. */
     job.launch_s = clock_now();
