@@ -18,7 +18,13 @@ BUILD ?= build/default
 BIN   ?= bin
 SAN   ?=
 
-SRC     = $(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c)
+# models/mpi_rank.c is its own program, bin/concbench-rank: the one linked with libmpi (Open MPI,
+# pkg-config ompi), so that no process of the other models maps it.
+RANKSRC = models/mpi_rank.c
+MPI_CFLAGS = $(shell pkg-config --cflags ompi 2>/dev/null)
+MPI_LIBS   = $(shell pkg-config --libs ompi 2>/dev/null)
+HAVE_MPI   = $(shell pkg-config --exists ompi 2>/dev/null && echo 1)
+SRC     = $(filter-out $(RANKSRC),$(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c))
 # The proof build (PROOF=1, `make proof`): the test model and the test workload (tests/model_*.c,
 # tests/workload_*.c) join the registries through their one guarded line each
 # (CONCBENCH_TEST_ENTRIES), and only the tests that read them run against that binary.
@@ -42,7 +48,8 @@ endif
 
 .PHONY: all deps test check proof asan tsan sanitizers bench plots clean help regress baseline fuzz-server bench-server \
         fuzz-thumbnail fuzz-urls fuzz memcheck
-all: $(BIN)/concbench
+RANKBIN = $(if $(HAVE_MPI),$(BIN)/concbench-rank)
+all: $(BIN)/concbench $(RANKBIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +83,14 @@ $(BIN)/concbench: $(BUILD)/harness/main.o $(BUILD)/lib.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REQ_LIBS)
 
+$(BUILD)/models/mpi_rank.o: REQ_CFLAGS += $(MPI_CFLAGS)
+# Where the launcher finds the rank program when it does not run from the bin folder (tests).
+$(BUILD)/models/mpi.o: REQ_CFLAGS += -DCONCBENCH_RANK_BUILT='"$(abspath $(BIN))/concbench-rank"'
+$(BIN)/concbench-rank: $(BUILD)/models/mpi_rank.o $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(REQ_LIBS) $(MPI_LIBS)
+
 $(BUILD)/tests/%: tests/%.c $(TESTHELPERS) $(BUILD)/lib.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST-CC $<"
@@ -90,7 +105,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 # tests/test_profile.c runs the gate ($(BIN)/regress) A/A on $(BIN)/concbench.
-check: $(BIN)/concbench $(BIN)/regress $(TESTBIN)
+check: $(BIN)/concbench $(RANKBIN) $(BIN)/regress $(TESTBIN)
 	@$(SAN_ENV) CONCBENCH=$(abspath $(BIN)/concbench) sh tests/run.sh $(TESTBIN)
 ifneq ($(PROOF),1)
 	@$(MAKE) --no-print-directory proof

@@ -350,5 +350,45 @@ const struct perf_check_def perf_check_table[] = {
       .unit = PERF_UNIT_S, .flags = PERF_PINNING | PERF_NEEDS_2CPUS,
       .story = "spread over two CPUs, {m} a task ({r} the bare claim's {l}); the table's "
                "min–max of handoff-1cpu and handoff-2cpus is what pinning does to the spread" },
+    /* mpi (issue 22): Open MPI worker ranks fed by a dispatcher rank (models/mpi.c); beside
+     * process-pool-dispatch above, in the same session. Start-up is outside the timed region
+     * and reported on its own (mpi-startup). */
+    { .name = "mpi-dispatch", .what = "1,000,000 no-op tasks (count 0), -j cores, automatic "
+      "chunks, shared-memory transport: batch time a task", .workload = "count", .model = "mpi",
+      .args = "-n 1000000 --count 0 -j {cores}", .figure = "wall_s/tasks",
+      .basis = PERF_BASIS_CONST, .basis_value = 2e-6, .cmp = PERF_LE, .budget = 1,
+      .unit = PERF_UNIT_S,
+      .story = "handing out {n} no-op tasks to worker ranks and getting their 64-byte results "
+               "back over MPI cost {m} a task, {r} the promised 2 us (process-pool-dispatch, "
+               "above, is the same batch through shared memory)" },
+    { .name = "mpi-dispatch-tcp", .what = "the same over TCP (--mpi-btl tcp,self): batch time "
+      "a task", .workload = "count", .model = "mpi",
+      .args = "-n 1000000 --count 0 -j {cores} --mpi-btl tcp,self", .figure = "wall_s/tasks",
+      .basis = PERF_BASIS_CONST, .basis_value = 2e-6, .cmp = PERF_NONE, .unit = PERF_UNIT_S,
+      .story = "over the TCP transport (loopback) the same hand-out cost {m} a task" },
+    { .name = "mpi-count-speedup", .what = "count, 2 tasks of 10^9 additions on 2 worker ranks: "
+      "speed-up over the serial reference", .workload = "count", .model = "mpi",
+      .args = "-n 2 --count 1000000000 -j 2", .figure = "speedup", .basis = PERF_BASIS_CONST,
+      .basis_value = 1.9, .cmp = PERF_GE, .budget = 1, .unit = PERF_UNIT_X,
+      .story = "2 x 10^9 additions on 2 worker ranks ran {m} faster than one after another, "
+               "{r} the promised 1.9x (the dispatcher rank naps while it waits)" },
+    { .name = "mpi-dispatcher-cpu", .what = "CPU of the dispatcher rank during that batch, "
+      "against its wall time", .workload = "count", .model = "mpi",
+      .args = "-n 2 --count 1000000000 -j 2", .figure = "dispatch_cpu_s",
+      .limit_figure = "=wall_s", .limit_label = "wall", .basis = PERF_BASIS_LIMIT,
+      .cmp = PERF_LE, .budget = 0.05, .unit = PERF_UNIT_S,
+      .story = "the dispatcher took {m} of CPU in a batch of {l}: {r} of its wall time "
+               "(MPI_Iprobe with naps of up to 1 ms, never a busy MPI_Recv)" },
+    { .name = "mpi-sleep-1k", .what = "1,000 sleeps of 50 ms on 64 worker ranks: batch wall "
+      "time", .workload = "sleep", .model = "mpi", .args = "-n 1000 --sleep-ms 50 -j 64",
+      .figure = "wall_s", .basis = PERF_BASIS_IDEAL, .cmp = PERF_LE, .budget = 1.05,
+      .unit = PERF_UNIT_S,
+      .story = "{n} sleeps of 50 ms on 64 ranks took {m}, {r} the ideal {i} (16 rounds)" },
+    { .name = "mpi-startup", .what = "start-up of a job of 3 ranks (mpirun, MPI_Init, set-up), "
+      "untimed in every mpi run", .workload = "count", .model = "mpi",
+      .args = "-n 2 --count 0 -j 2", .figure = "startup_s", .basis = PERF_BASIS_CONST,
+      .basis_value = 1, .cmp = PERF_NONE, .unit = PERF_UNIT_S,
+      .story = "starting the job (mpirun, 3 ranks through MPI_Init, the workload's set-up on "
+               "each) took {m}; every mpi run pays it before its clock starts" },
 };
 const size_t perf_check_count = sizeof perf_check_table / sizeof perf_check_table[0];

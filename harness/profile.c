@@ -143,8 +143,8 @@ static int pick_workloads(struct ctx *c, char *list, struct pick *out, unsigned 
 /* A model attribute by name: 1 or 0, -1 when there is no such attribute. */
 static int model_attr(const struct model *m, const char *a, size_t len)
 {
-    static const char *const names[] = { "serial", "pool", "forks", "cpu_inline" };
-    bool v[] = { m->serial, m->pool, m->forks, m->cpu_inline };
+    static const char *const names[] = { "serial", "pool", "forks", "cpu_inline", "remote" };
+    bool v[] = { m->serial, m->pool, m->forks, m->cpu_inline, m->remote };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strlen(names[k]) == len && strncmp(names[k], a, len) == 0)
             return v[k];
@@ -196,8 +196,8 @@ static int pick_models(struct ctx *c, char *list, struct pick *out, unsigned *n)
             int v = model_matches(*mm, t);
             if (v < 0)
                 return fail(c, "unknown model selector '%s' (@all, or attributes serial, pool, "
-                            "forks, cpu_inline, each may be negated with ! and joined with +)",
-                            t);
+                            "forks, cpu_inline, remote, each may be negated with ! and joined "
+                            "with +)", t);
             if (v)
                 sorted[m++] = *mm;
         }
@@ -395,6 +395,13 @@ static int cell_line(struct ctx *c, char **tok, int ntok)
                 e = add_note(c->p->skipped, &c->p->nskipped, "%s x %s: %s %s not registered",
                              ws[a].name, ms[b].name, w ? "model" : "workload",
                              w ? ms[b].name : ws[a].name);
+                if (e < 0)
+                    return e;
+                continue;
+            }
+            if (w->shared_state && m->remote) {
+                e = add_note(c->p->skipped, &c->p->nskipped, "%s x %s: %s's tasks share memory, "
+                             "%s's may run on other hosts", w->name, m->name, w->name, m->name);
                 if (e < 0)
                     return e;
                 continue;

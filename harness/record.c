@@ -101,6 +101,14 @@ void record_write_text(const struct record *r, FILE *f)
         put_clean(f, r->stats.note);
         fprintf(f, "\n");
     }
+    if (r->stats.startup_s > 0) {
+        fprintf(f, "  start-up (untimed): %.3f s", r->stats.startup_s);
+        if (r->stats.clock[0]) {
+            fprintf(f, "; task clock: ");
+            put_clean(f, r->stats.clock);
+        }
+        fprintf(f, "\n");
+    }
     if (r->signal)
         fprintf(f, "  interrupted by %s: completed tasks are kept above\n",
                 signal_name(r->signal));
@@ -157,6 +165,11 @@ void record_write_json(const struct record *r, FILE *f)
         json_key_uint(&j, "children", r->children);
     json_key_str(&j, "cpus", r->cpus[0] ? r->cpus : NULL);
     json_key_uint(&j, "cores", r->cores);
+    json_key_double(&j, "startup_s", r->stats.startup_s);
+    if (r->stats.dispatch_cpu_s > 0)
+        json_key_double(&j, "dispatch_cpu_s", r->stats.dispatch_cpu_s);
+    if (r->stats.clock[0])
+        json_key_str(&j, "task_clock", r->stats.clock);
     json_key(&j, "options");
     json_object_begin(&j);
     for (const struct wopt *o = r->workload->opts; o && o->name; o++) {

@@ -278,6 +278,10 @@ int cmd_run(int argc, char **argv)
     /* Pinned before any thread or child is started: everything inherits the set. */
     if (cpus && (err = cli_set_cpus("run", cpus)) != EXIT_OK)
         return err;
+    if (w->shared_state && m->remote)
+        return cli_usage_error("run", "workload %s needs memory its tasks share, and model %s "
+                               "may run them on other hosts: this pair is skipped", w->name,
+                               m->name);
     char unavailable[256];
     if (!model_available(m, unavailable, sizeof unavailable)) {
         fprintf(stderr, "concbench run: model %s is unavailable here: %s\n", m->name,

@@ -16,6 +16,7 @@ extern const struct model model_threads;
 extern const struct model model_thread_pool;
 extern const struct model model_processes;
 extern const struct model model_process_pool;
+extern const struct model model_mpi;
 extern const struct model model_inline;         /* tests/model_inline.c, the proof build only */
 
 const struct model *const models[] = {
@@ -26,6 +27,7 @@ const struct model *const models[] = {
     &model_process_pool,
     &model_async,
     &model_async_uring,
+    &model_mpi,
 #ifdef CONCBENCH_TEST_ENTRIES
     &model_inline,
 #endif

@@ -36,6 +36,21 @@ struct model {
     const char *cost_text;  /* what one task costs it, for the report: "a fork, an exit and a
                              * wait per task" */
     const struct wopt *opts;/* its own options (NULL-name-terminated; may be NULL) */
+    bool remote;            /* may run tasks in processes that share no memory with concbench
+                             * (other hosts): a workload that needs memory shared between its
+                             * tasks cannot run under it */
+
+    /* Optional: what must be running before the batch is timed (mpi: the ranks, launched and
+     * set up with the workload options o). Called after the workload's set-up, before the
+     * clock starts; its time goes to p->stats->startup_s. Returns 0, or a negative errno with
+     * a message in err and nothing left running (the run exits 3; -EINVAL: 2). After a 0,
+     * run and then finish are always called, even when the run was cancelled meanwhile. */
+    int (*prepare)(const struct workload *w, void *ctx, const struct options *o,
+                   const struct run_params *p, struct task_result *results, char *err,
+                   size_t errlen);
+    /* Optional: after the batch's time and resource usage were taken: end what prepare
+     * started (mpi: wait for mpirun to exit). */
+    void (*finish)(const struct run_params *p);
 
     /* Run tasks 0..p->tasks-1 of w; results[i] is task i's (MAP_SHARED memory, so a forked
      * child may write it). Every task ends with a status: a failed task is a result, never an

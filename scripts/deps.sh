@@ -6,7 +6,7 @@
 # make thumbnails with Pillow; everything else they use is the standard library (asyncio
 # streams for HTTP, so no python3-aiohttp).
 set -u
-pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev liburing-dev libcmocka-dev hyperfine gnuplot-nox python3 python3-pil"}
+pkgs=${*:-"pkg-config libcurl4-openssl-dev libpng-dev liburing-dev libcmocka-dev hyperfine gnuplot-nox python3 python3-pil libopenmpi-dev openmpi-bin"}
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -994,6 +994,18 @@ static int http_ext_take(void *ctx, unsigned i, const struct json_value *res,
     return TASK_OK;
 }
 
+/* A copy of this set-up elsewhere (an mpi rank) fetches the embedded server's URL. */
+static int http_share(void *ctx, struct options *o, char *buf, size_t len)
+{
+    struct http_ctx *c = ctx;
+    if (!c->embedded || o->n == OPTIONS_MAX)
+        return 0;
+    snprintf(buf, len, "%s", c->urls[0]);
+    o->kv[o->n].name = "url";
+    o->kv[o->n++].value = buf;
+    return 0;
+}
+
 static const struct wopt http_opts[] = {
     { "sleep-ms", WOPT_UINT, "50", 0, 3600000, "embedded server: delay before each answer, in ms", NULL },
     { "bytes", WOPT_UINT, "1024", 0, 1u << 30, "embedded server: body size of each answer", NULL },
@@ -1038,4 +1050,5 @@ const struct workload workload_http = {
     .teardown = http_teardown,
     .ext_describe = http_ext_describe,
     .ext_take = http_ext_take,
+    .share = http_share,
 };

@@ -283,6 +283,7 @@ const struct workload workload_lock = {
     .summary = "each task adds 1 to one shared counter C times (--increments, default 10^6) "
                "under --sync none|mutex|spin|atomic|local",
     .kind = &workload_kind_contended,
+    .shared_state = true,
     .label = "one shared counter",
     .order = 1,
     .opts = lock_opts,

@@ -964,6 +964,19 @@ static int thumb_ext_take(void *ctx, unsigned i, const struct json_value *res,
     return TASK_OK;
 }
 
+/* A copy of this set-up elsewhere (an mpi rank) writes into this set-up's output folder, which
+ * verify reads back (ranks on other hosts need --out on a folder every host shares). */
+static int thumb_share(void *ctx, struct options *o, char *buf, size_t len)
+{
+    struct thumb_ctx *c = ctx;
+    if (!c->out_is_temp || o->n == OPTIONS_MAX)
+        return 0;
+    snprintf(buf, len, "%s", c->out);
+    o->kv[o->n].name = "out";
+    o->kv[o->n++].value = buf;
+    return 0;
+}
+
 static const struct wopt thumb_opts[] = {
     { "images", WOPT_STRING, NULL, 0, 0,
       "folder of input images: every *.png in it, sorted by name; task i takes image i mod "
@@ -1011,4 +1024,5 @@ const struct workload workload_thumbnail = {
     .teardown = thumb_teardown,
     .ext_describe = thumb_ext_describe,
     .ext_take = thumb_ext_take,
+    .share = thumb_share,
 };

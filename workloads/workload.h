@@ -133,6 +133,11 @@ struct run_stats {
                              * program times its own batch, models/ext.h); 0: the harness's */
     unsigned long long loop_syscalls;   /* event-loop models: the loop's system calls */
     double loop_cpu_s;      /* event-loop models: CPU time of the loop thread in loop_run */
+    double startup_s;       /* the model's start-up before the timed region (model.prepare) */
+    double other_cpu_user_s, other_cpu_sys_s;   /* CPU of the batch in processes getrusage
+                             * cannot see (mpi ranks, on any host): added to the record's */
+    double dispatch_cpu_s;  /* CPU of the model's own hand-out during the batch (mpi: rank 0) */
+    char clock[96];         /* whose clock task times are on, when not this process's */
     char note[256];         /* one line for the user ("could not start thread 4097 of 10000: ...") */
     unsigned conc_reached;  /* most tasks in flight at once, when the model had to cap its
                                concurrency below run_params.concurrency; 0: not capped */
@@ -153,6 +158,8 @@ struct workload {
     const char *label;      /* chart label under its name: "add in a loop" */
     unsigned order;         /* position in charts and tables within its kind, lower first */
     bool hidden;            /* left out of `concbench list` (test-only workloads) */
+    bool shared_state;      /* its tasks share memory with each other (the lock's counter): a
+                             * `remote` model, whose tasks may run on other hosts, cannot run it */
     const struct wopt *opts;/* NULL-name-terminated; may be NULL */
     struct workload_sweep sweep[WL_NSCALES];
 
@@ -199,6 +206,10 @@ struct workload {
      * (task_fail for a bad result). Parent process, after the program has ended. */
     void (*ext_describe)(void *ctx, struct json_out *j);
     int (*ext_take)(void *ctx, unsigned i, const struct json_value *res, struct task_result *r);
+    /* Optional: options that make a set-up of this workload in another process (an mpi rank)
+     * run the same tasks without repeating this set-up's one-off parts (http: the embedded
+     * server's URL). Appends to o, strings in buf. Returns 0 or a negative errno. */
+    int (*share)(void *ctx, struct options *o, char *buf, size_t len);
 };
 
 /* The registry, NULL-terminated; one line a workload in workload.c. */
