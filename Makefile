@@ -24,7 +24,7 @@ RANKSRC = models/mpi_rank.c
 MPI_CFLAGS = $(shell pkg-config --cflags ompi 2>/dev/null)
 MPI_LIBS   = $(shell pkg-config --libs ompi 2>/dev/null)
 HAVE_MPI   = $(shell pkg-config --exists ompi 2>/dev/null && echo 1)
-SRC     = $(filter-out $(RANKSRC),$(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c))
+SRC     = $(filter-out $(RANKSRC),$(wildcard runtime/*.c workloads/*.c models/*.c harness/*.c perf/*.c))
 # The proof build (PROOF=1, `make proof`): the test model and the test workload (tests/model_*.c,
 # tests/workload_*.c) join the registries through their one guarded line each
 # (CONCBENCH_TEST_ENTRIES), and only the tests that read them run against that binary.
@@ -236,12 +236,17 @@ install: $(BIN)/concbench
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plots $(DESTDIR)$(DATADIR)/profiles \
 	    $(DESTDIR)$(MANDIR)
 	install -m 755 $(BIN)/concbench $(DESTDIR)$(BINDIR)/concbench
+	$(if $(RANKBIN),install -m 755 $(RANKBIN) $(DESTDIR)$(BINDIR)/concbench-rank)
 	install -m 644 plots/*.gp $(DESTDIR)$(DATADIR)/plots/
+	for d in ref/*/; do install -d $(DESTDIR)$(DATADIR)/$$d $(DESTDIR)$(DATADIR)/$${d}models && \
+	    install -m 644 $$d*.py $$d/profile $(DESTDIR)$(DATADIR)/$$d && \
+	    install -m 644 $$d/models/*.model $(DESTDIR)$(DATADIR)/$${d}models/ || exit 1; done
 	install -m 644 $(PROFILES) profiles/README $(DESTDIR)$(DATADIR)/profiles/
 	install -m 644 concbench.1 $(DESTDIR)$(MANDIR)/concbench.1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/concbench $(DESTDIR)$(MANDIR)/concbench.1
+	rm -f $(DESTDIR)$(BINDIR)/concbench $(DESTDIR)$(BINDIR)/concbench-rank $(DESTDIR)$(MANDIR)/concbench.1
+	rm -rf $(DESTDIR)$(DATADIR)/ref
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(wildcard plots/*.gp) $(PROFILES) profiles/README)
 	-rmdir $(DESTDIR)$(DATADIR)/plots $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
 

@@ -1,4 +1,4 @@
-/* perf.c — `concbench perf`: the promised figures (perf_checks.c), each measured R times beside
+/* perf.c — `concbench perf`: the promised figures (perf/checks.c), each measured R times beside
  * the machine's own limit, rounds interleaved across checks (round r of every check before
  * round r + 1, so a machine that drifts biases none), a single-thread spin between checks to
  * tell an idle machine from a busy one, then the verdicts (perf_verdict.c), the table and, with

@@ -2,7 +2,8 @@
  * machine's own limit (a minimal probe run in the same session), judged against its budget.
  *
  *   perf.c          the command: options, the checks of this binary, rounds, the table
- *   perf_checks.c   the table of checks (the list of promised figures)
+ *   perf/checks.c   the table of checks (the list of promised figures: like a profile file,
+ *                   it names the cells it measures, so it lives beside the profiles, not here)
  *   perf_probes.c   the minimal probes (`concbench perf --probe NAME ARGS`, a hidden sub-mode)
  *   perf_verdict.c  figures from records, medians, the verdict and the exit code
  *   perf_publish.c  docs/performance.md (`--publish DIR`)
@@ -24,7 +25,7 @@
 /* The spin before and after each check, seconds. */
 #define PERF_SPIN_S 0.050
 
-/* ---- the table of checks (perf_checks.c) ---- */
+/* ---- the table of checks (perf/checks.c) ---- */
 
 enum perf_cmp { PERF_LE, PERF_GE, PERF_NONE };  /* ratio <= budget, >= budget, not judged */
 enum perf_basis {

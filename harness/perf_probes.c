@@ -475,7 +475,7 @@ struct probe {
 static const struct probe probes[] = {
     { "pinned", "CPUS PROBE ARGS...", "run another probe pinned to the CPU list CPUS (0, 0-1)",
       probe_pinned },
-    { "threads", "N SLEEP_MS STACK_KB", "create N threads that each sleep, then join them all",
+    { "spawn", "N SLEEP_MS STACK_KB", "create N threads that each sleep, then join them all",
       probe_threads },
     { "fork", "N SLEEP_MS", "fork N children that each sleep and exit, then wait for them all "
       "(beside a signal watcher thread, as in a run)",

@@ -998,7 +998,16 @@ static int http_ext_take(void *ctx, unsigned i, const struct json_value *res,
 static int http_share(void *ctx, struct options *o, char *buf, size_t len)
 {
     struct http_ctx *c = ctx;
-    if (!c->embedded || o->n == OPTIONS_MAX)
+    if (!c->embedded)
+        return 0;
+    /* The URL carries the server's delay and body size: the options that ask the embedded
+     * server for them go (a URL with --sleep-ms is refused as a usage error). */
+    unsigned n = 0;
+    for (unsigned k = 0; k < o->n; k++)
+        if (strcmp(o->kv[k].name, "sleep-ms") != 0 && strcmp(o->kv[k].name, "bytes") != 0)
+            o->kv[n++] = o->kv[k];
+    o->n = n;
+    if (o->n == OPTIONS_MAX)
         return 0;
     snprintf(buf, len, "%s", c->urls[0]);
     o->kv[o->n].name = "url";

@@ -1,8 +1,10 @@
-/* perf_checks.c — the list of promised figures: each check names what is measured (a
+/* perf/checks.c — the list of promised figures: each check names what is measured (a
  * `concbench run`, or a probe), the machine's limit it is held against (a probe of
- * perf_probes.c, the run's ideal, or a promised absolute figure) and its budget. This table is
- * the one place in perf where models and workloads are named; a check whose model or workload
- * this binary lacks is skipped and listed. A new model or workload adds its rows here. */
+ * harness/perf_probes.c, the run's ideal, or a promised absolute figure) and its budget. Like a
+ * profile file it names the cells it measures, so it lives beside profiles/, not in harness/:
+ * the harness code (harness/perf*.c) names no model or workload. A check whose model or
+ * workload this binary lacks is skipped and listed. A new model or workload adds its rows here,
+ * as it may add lines to a profile. */
 #include "harness/perf.h"
 
 /* The sleeps' length, seconds, for the checks that subtract it. */
@@ -30,7 +32,7 @@ const struct perf_check_def perf_check_table[] = {
     /* threads: one thread a task, 128 KiB stacks (models/threads.c) */
     { .name = "threads-sleep-10k", .what = "10,000 sleeping threads of 100 ms: batch wall time",
       .workload = "sleep", .model = "threads", .args = "-n 10000 --sleep-ms 100",
-      .figure = "wall_s", .limit_probe = "threads 10000 100 128", .limit_figure = "wall_s",
+      .figure = "wall_s", .limit_probe = "spawn 10000 100 128", .limit_figure = "wall_s",
       .basis = PERF_BASIS_LIMIT, .cmp = PERF_LE, .budget = 1.15, .unit = PERF_UNIT_S,
       .story = "{n} sleeping threads took {m}, {r} a bare program that creates the same threads "
                "with the same 128 KiB stacks and joins them ({l})" },
