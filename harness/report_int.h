@@ -131,4 +131,12 @@ bool finding_dispatch(const struct report_data *d, char *out, size_t len);
 void md_headline_grid(const struct report_data *d, FILE *f);
 void md_hyperfine(const struct report_data *d, FILE *f);
 
+/* ---------------------------------------------------------------- memory (report_memory.c) */
+
+/* How memory is counted (one process, or the sum over the children of the models that fork). */
+void report_md_memory_note(const struct report_data *d, FILE *f);
+/* The table of memory per task in flight, models x headline workloads, and each model's figure
+ * at its largest batch of waiting work. */
+void report_md_memory_per_task(const struct report_data *d, FILE *f);
+
 #endif
