@@ -28,6 +28,8 @@ struct report_cell {
      * noise diagnosis of the cell's runs (sweep.h: outliers, bimodal 1/0, cpu_share, noise). */
     double rss_per_task_kb, outliers, bimodal, cpu_share;
     char noise[96];
+    /* The event loop's system calls and CPU a task (NaN for models without a loop). */
+    double loop_syscalls_per_task, loop_cpu_us_per_task;
 };
 
 /* One row of runs.csv. */

@@ -45,6 +45,7 @@ static int load_summary(const char *path, struct report_data *d, char *err, size
         N(max_rss_kb); N(children_sum_rss_kb); N(ctx_voluntary); N(ctx_involuntary);
         N(server_cpu_s); N(per_task_us);
         N(rss_per_task_kb); N(outliers); N(bimodal); N(cpu_share); S(noise);
+        N(loop_syscalls_per_task); N(loop_cpu_us_per_task);
 #undef S
 #undef U
 #undef N

@@ -288,6 +288,45 @@ static bool finding_memory(const struct report_data *d, char *out, size_t len)
     return false;
 }
 
+/* Event loops on different backends (the models whose records count the loop's system calls):
+ * on each waiting workload's headline, the system calls and loop CPU a task of each. */
+static bool finding_loops(const struct report_data *d, char *out, size_t len)
+{
+    const struct report_cell *loops[8];
+    size_t nl = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < d->ncells; i++) {
+        const struct report_cell *c = &d->cells[i];
+        if (strcmp(c->part, "headline") != 0 || !kind_waits(d, c->kind) ||
+            !isfinite(c->loop_syscalls_per_task))
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < nl; k++)
+            seen |= strcmp(loops[k]->workload, c->workload) == 0 &&
+                    strcmp(loops[k]->model, c->model) == 0;
+        if (!seen && nl < 8)
+            loops[nl++] = c;
+    }
+    if (nl < 2)
+        return false;
+    str_append(out, len, "Event loops: ");
+    const char *w = NULL;
+    for (size_t k = 0; k < nl; k++) {
+        if (!w || strcmp(w, loops[k]->workload) != 0) {
+            w = loops[k]->workload;
+            str_append(out, len, "%son %s, ", k ? "; " : "", w);
+        } else {
+            str_append(out, len, ", ");
+        }
+        str_append(out, len, "%s's loop made %.3g system calls and used %.3g µs of CPU a task",
+                   loops[k]->model, loops[k]->loop_syscalls_per_task,
+                   loops[k]->loop_cpu_us_per_task);
+    }
+    str_append(out, len, " (the loop's own calls: epoll_ctl and epoll_pwait2 against "
+               "io_uring_enter; what the workload's library calls itself is not counted).");
+    return true;
+}
+
 size_t report_findings(const struct report_data *d, char (*out)[REPORT_FINDING_LEN], size_t max)
 {
     const struct report_cell *kinds[16];
@@ -298,7 +337,7 @@ size_t report_findings(const struct report_data *d, char (*out)[REPORT_FINDING_L
             n++;
     bool (*const fns[])(const struct report_data *, char *, size_t) = {
         finding_largest_batch, finding_overhead, finding_memory, finding_lock_cost,
-        finding_lost_updates, finding_dispatch,
+        finding_lost_updates, finding_dispatch, finding_loops,
     };
     for (size_t k = 0; k < sizeof fns / sizeof fns[0] && n < max; k++)
         if (fns[k](d, out[n], REPORT_FINDING_LEN))

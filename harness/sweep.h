@@ -145,6 +145,7 @@ struct sweep_run {
     double max_rss_kb, children_sum_rss_kb, ctx_voluntary, ctx_involuntary;
     double rss_per_task_kb; /* the record's memory per task in flight; valid when rss_set */
     bool rss_set;           /* false: not read from a record (a run rebuilt from the journal) */
+    double loop_syscalls, loop_cpu_s;   /* event-loop models: the loop's system calls and CPU */
 };
 
 /* Fill r's record fields from the text `run --json` printed and classify the run from its exit
@@ -180,6 +181,11 @@ struct sweep_row {
     int outliers, bimodal;
     double cpu_share;
     char noise[96];
+    /* Appended after the noise columns: the event loop's system calls and CPU time per task
+     * (medians over the runs; NaN for models without a loop), and the model's family (""
+     * for concbench's C models, "python" for the CPython rows: speed-ups compare within one). */
+    double loop_syscalls_per_task, loop_cpu_us_per_task;
+    const char *family;
 };
 
 /* A cell of work that computes (not the overhead part) whose runs got less than this share of

@@ -498,6 +498,8 @@ static int walk_line(struct line_walk *lw, const char *line, size_t len, size_t 
         .rss_per_task_kb = json_get(v, "record") ? num(json_get(v, "record"), "rss_per_task_kb")
                                                  : NAN,
         .rss_set = json_get(v, "record") != NULL,
+        .loop_syscalls = json_get(v, "record") ? num(json_get(v, "record"), "loop_syscalls") : NAN,
+        .loop_cpu_s = json_get(v, "record") ? num(json_get(v, "record"), "loop_cpu_s") : NAN,
     };
     double order = num(v, "order");
     json_free(v);

@@ -19,7 +19,7 @@ const char sweep_summary_header[] =
     "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
     "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
     "kind_order,kind_label,workload_order,workload_label,rss_per_task_kb,outliers,bimodal,cpu_share,"
-    "noise";
+    "noise,loop_syscalls_per_task,loop_cpu_us_per_task,family";
 
 const char sweep_runs_header[] = "workload,model,part,tasks,concurrency,run,wall_s,ok,params";
 
@@ -45,6 +45,7 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
     r->max_rss_kb = r->children_sum_rss_kb = r->ctx_voluntary = r->ctx_involuntary = NAN;
     r->rss_per_task_kb = NAN;
     r->rss_set = false;
+    r->loop_syscalls = r->loop_cpu_s = NAN;
     if (v && v->type != JSON_OBJECT) {
         json_free(v);
         v = NULL;
@@ -61,6 +62,8 @@ bool sweep_parse_record(const char *text, size_t len, struct sweep_run *r)
         r->server_cpu_s = num(v, "server_cpu_s");
         r->rss_per_task_kb = num(v, "rss_per_task_kb");
         r->rss_set = true;
+        r->loop_syscalls = num(v, "loop_syscalls");
+        r->loop_cpu_s = num(v, "loop_cpu_s");
         if (isnan(r->server_cpu_s)) {
             const struct json_value *s = json_get(v, "server");
             if (s && s->type == JSON_OBJECT)
@@ -128,7 +131,10 @@ static void registry_columns(const struct sweep_cell *cell, struct sweep_row *ro
     row->workload_label = w ? w->label : NULL;
     row->model_order = m ? (int)m->order : -1;
     row->model_rgb = m ? (long)catalog_rgb(m->color) : -1;
-    row->serial = m ? m->serial : -1;
+    /* The reference the charts and report compare with: the C models' (another family's serial
+     * model, CPython's single, is the reference of its own rows only: the speed-up column). */
+    row->serial = m ? (m->serial && !m->family) : -1;
+    row->family = m && m->family ? m->family : "";
     row->parallel = m && w ? (int)model_parallelism(m, w, cell->concurrency) : -1;
 }
 
@@ -181,6 +187,18 @@ static void noise_columns(const struct sweep_cell *cell, const struct sweep_run 
         if (ok[k]->rss_set && !isnan(ok[k]->rss_per_task_kb))
             buf[m++] = ok[k]->rss_per_task_kb;
     row->rss_per_task_kb = m ? stats_median(buf, m) : NAN;
+    /* The event loop's system calls and CPU a task (models with a loop only). */
+    double per = cell->tasks ? 1.0 / cell->tasks : NAN;
+    m = 0;
+    for (size_t k = 0; k < nok; k++)
+        if (!isnan(ok[k]->loop_syscalls))
+            buf[m++] = ok[k]->loop_syscalls;
+    row->loop_syscalls_per_task = m ? stats_median(buf, m) * per : NAN;
+    m = 0;
+    for (size_t k = 0; k < nok; k++)
+        if (!isnan(ok[k]->loop_cpu_s))
+            buf[m++] = ok[k]->loop_cpu_s;
+    row->loop_cpu_us_per_task = m ? stats_median(buf, m) * per * 1e6 : NAN;
 
     row->noise[0] = '\0';
     row->outliers = row->bimodal = -1;
@@ -401,6 +419,12 @@ void sweep_write_summary_csv(FILE *f, const struct sweep_row *rows, size_t n)
         sweep_csv_number(f, r->cpu_share, 4);
         fputc(',', f);
         sweep_csv_text(f, r->noise);
+        fputc(',', f);
+        sweep_csv_number(f, r->loop_syscalls_per_task, 6);
+        fputc(',', f);
+        sweep_csv_number(f, r->loop_cpu_us_per_task, 4);
+        fputc(',', f);
+        sweep_csv_text(f, r->family ? r->family : "");
         fputc('\n', f);
     }
 }

@@ -216,6 +216,7 @@ static void test_summary_csv_roundtrip(void **state)
         .parallel = 16, .kind_order = 0, .kind_label = "I/O-bound", .workload_order = 1,
         .workload_label = "waits, \"then\" answers", .rss_per_task_kb = 12.5, .outliers = 1,
         .bimodal = 0, .cpu_share = 0.9512, .noise = "1 outlier; cpu 95 %",
+        .loop_syscalls_per_task = 0.125, .loop_cpu_us_per_task = 1.5, .family = "",
     };
     rows[1] = (struct sweep_row){
         .workload = "odd,name \"quoted\"", .kind = "cpu", .model = "async", .part = "tasks",
@@ -227,6 +228,7 @@ static void test_summary_csv_roundtrip(void **state)
         .params = NULL, .model_order = -1, .model_rgb = -1, .serial = -1, .parallel = -1,
         .kind_order = -1, .kind_label = NULL, .workload_order = -1, .workload_label = NULL,
         .rss_per_task_kb = NAN, .outliers = -1, .bimodal = -1, .cpu_share = NAN, .noise = "",
+        .loop_syscalls_per_task = NAN, .loop_cpu_us_per_task = NAN, .family = NULL,
     };
     char *buf = NULL;
     size_t len = 0, nl;
@@ -240,11 +242,11 @@ static void test_summary_csv_roundtrip(void **state)
         "speedup,ideal_s,efficiency,cpu_s,max_rss_kb,children_sum_rss_kb,ctx_voluntary,"
         "ctx_involuntary,server_cpu_s,per_task_us,params,model_order,model_rgb,serial,parallel,"
         "kind_order,kind_label,workload_order,workload_label,rss_per_task_kb,outliers,bimodal,"
-        "cpu_share,noise");
+        "cpu_share,noise,loop_syscalls_per_task,loop_cpu_us_per_task,family");
 
     char *fl[40];
     int n = csv_split(lines[1], fl, 40);
-    assert_int_equal(n, 36);
+    assert_int_equal(n, 39);
     assert_string_equal(fl[0], "sleep");
     assert_string_equal(fl[1], "io");
     assert_string_equal(fl[2], "thread-pool");
@@ -277,13 +279,17 @@ static void test_summary_csv_roundtrip(void **state)
     assert_string_equal(fl[col(lines[0], "bimodal")], "0");
     assert_string_equal(fl[col(lines[0], "cpu_share")], "0.9512");
     assert_string_equal(fl[col(lines[0], "noise")], "1 outlier; cpu 95 %");
+    /* The event loop's figures a task, and the family (the C models': ""). */
+    assert_string_equal(fl[col(lines[0], "loop_syscalls_per_task")], "0.125");
+    assert_string_equal(fl[col(lines[0], "loop_cpu_us_per_task")], "1.5");
+    assert_string_equal(fl[col(lines[0], "family")], "");
     free_fields(fl, n);
 
     n = csv_split(lines[2], fl, 40);
-    assert_int_equal(n, 36);
+    assert_int_equal(n, 39);
     assert_string_equal(fl[0], "odd,name \"quoted\"");
     assert_string_equal(fl[7], "3");
-    for (int k = 8; k < 36; k++)
+    for (int k = 8; k < 39; k++)
         assert_string_equal(fl[k], "");         /* unknown: empty, never 0 or -1 */
     free_fields(fl, n);
     free(lines);
@@ -443,7 +449,7 @@ static void check_summary(const char *dir, const struct sweep_plan *plan, unsign
         const struct model *m = model_find(c->model);
         char *f[40], params[160];
         int n = csv_split(lines[k + 1], f, 40);
-        assert_int_equal(n, 36);
+        assert_int_equal(n, 39);
         assert_string_equal(f[0], c->workload);
         assert_string_equal(f[1], w->kind->name);
         assert_string_equal(f[2], c->model);
@@ -783,7 +789,7 @@ static void test_sweep_faults(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *f[40];
         int n = csv_split(lines[k], f, 40);
-        assert_int_equal(n, 36);
+        assert_int_equal(n, 39);
         assert_string_equal(f[7], "1");
         with_median += f[9][0] != '\0';
         assert_string_equal(f[6], f[9][0] ? "1" : "0");
@@ -1288,7 +1294,7 @@ static void test_sweep_kill9_rebuild(void **state)
     for (size_t k = 1; k < nl; k++) {
         char *fl[40];
         int n = csv_split(l[k], fl, 40);
-        assert_int_equal(n, 36);
+        assert_int_equal(n, 39);
         total += (unsigned)atoi(fl[7]);
         free_fields(fl, n);
     }
