@@ -327,6 +327,56 @@ static bool finding_loops(const struct report_data *d, char *out, size_t len)
     return true;
 }
 
+/* A sweep of the user's own (part "user"): per workload, at the largest N swept, the fastest
+ * and the slowest cell (model, concurrency and options), how far apart, and the fastest cell's
+ * speed-up over the serial reference at the same N and options when it was swept. */
+static size_t findings_user(const struct report_data *d, char (*out)[REPORT_FINDING_LEN],
+                            size_t max)
+{
+    const char *ws[32];
+    size_t nw = report_workloads(d, 0, ws, 32), n = 0;
+    for (size_t k = 0; k < nw && n < max; k++) {
+        unsigned top = 0;
+        for (size_t i = 0; i < d->ncells; i++) {
+            const struct report_cell *c = &d->cells[i];
+            if (strcmp(c->part, "user") == 0 && strcmp(c->workload, ws[k]) == 0 &&
+                isfinite(c->median_s) && c->tasks > top)
+                top = c->tasks;
+        }
+        const struct report_cell *fast = NULL, *slow = NULL;
+        unsigned cells = 0;
+        for (size_t i = 0; i < d->ncells; i++) {
+            const struct report_cell *c = &d->cells[i];
+            if (strcmp(c->part, "user") != 0 || strcmp(c->workload, ws[k]) != 0 ||
+                c->tasks != top || !isfinite(c->median_s) || !(c->median_s > 0))
+                continue;
+            cells++;
+            if (!fast || c->median_s < fast->median_s)
+                fast = c;
+            if (!slow || c->median_s > slow->median_s)
+                slow = c;
+        }
+        if (cells < 2)
+            continue;
+        char a[32], b[32];
+        snprintf(out[n], REPORT_FINDING_LEN, "Your sweep, %s at N = %u (%u cells): %s with j = "
+                 "%u%s%s was fastest (%s), %s with j = %u%s%s slowest (%s), %.3gx apart",
+                 ws[k], top, cells, fast->model, fast->concurrency, fast->params[0] ? ", " : "",
+                 fast->params, fmt_time(fast->median_s, a, sizeof a), slow->model,
+                 slow->concurrency, slow->params[0] ? ", " : "", slow->params,
+                 fmt_time(slow->median_s, b, sizeof b), slow->median_s / fast->median_s);
+        if (isfinite(fast->speedup) && fast->speedup > 0 && !fast->serial)
+            str_append(out[n], REPORT_FINDING_LEN, "; %.3gx the serial reference's speed",
+                       fast->speedup);
+        if (isfinite(fast->efficiency) && fast->efficiency > 0)
+            str_append(out[n], REPORT_FINDING_LEN, "; %.0f %% of its ideal",
+                       fast->efficiency * 100);
+        str_append(out[n], REPORT_FINDING_LEN, ".");
+        n++;
+    }
+    return n;
+}
+
 size_t report_findings(const struct report_data *d, char (*out)[REPORT_FINDING_LEN], size_t max)
 {
     const struct report_cell *kinds[16];
@@ -342,5 +392,7 @@ size_t report_findings(const struct report_data *d, char (*out)[REPORT_FINDING_L
     for (size_t k = 0; k < sizeof fns / sizeof fns[0] && n < max; k++)
         if (fns[k](d, out[n], REPORT_FINDING_LEN))
             n++;
+    if (n < max)
+        n += findings_user(d, out + n, max - n);
     return n;
 }
