@@ -116,21 +116,28 @@ static void test_compare_slowed(void **state)
     sweep_sleep("b", dir_b, sizeof dir_b, NULL);
     sweep_sleep("slow", dir_slow, sizeof dir_slow, "--inject-overhead-pct 50");
 
-    /* The slowed sleep cells: slower, and --fail-on-slower says so with exit 1. */
+    /* The slowed sleep cells: slower, and --fail-on-slower says so with exit 1. A verdict is a
+     * statement about times: asserted in the plain build; the sanitizer builds (slow, and their
+     * timings noisy) check that it is never the wrong way (faster or same) and the outputs. */
+    bool timing = cb_timing();
     snprintf(cmpdir, sizeof cmpdir, "%s/cmp", tmp);
     cb_run(&o, "compare", dir_a, dir_slow, "--out", cmpdir, "--fail-on-slower", NULL);
-    if (o.status != 1)
+    if (o.status != 1 && (timing || o.status != 0))
         fail_msg("compare A SLOW: exit %d, want 1: %s\n%s", o.status, o.err, o.out);
-    assert_non_null(verdict_of(o.out, "sleep", "single", v, sizeof v));
-    assert_string_equal(v, "slower");
-    assert_non_null(verdict_of(o.out, "sleep", "threads", v, sizeof v));
-    assert_string_equal(v, "slower");
+    const char *sm[] = { "single", "threads" };
+    for (int k = 0; k < 2; k++) {
+        assert_non_null(verdict_of(o.out, "sleep", sm[k], v, sizeof v));
+        if (timing ? strcmp(v, "slower") != 0
+                   : strcmp(v, "slower") != 0 && strcmp(v, "inconclusive") != 0)
+            fail_msg("sleep %s slowed by 50 %%: '%s'\n%s", sm[k], v, o.out);
+    }
     /* count was in A only: listed, not compared. */
     assert_null(verdict_of(o.out, "count", "single", v, sizeof v));
     assert_non_null(strstr(o.out, "In A only"));
     assert_non_null(strstr(o.out, "- count single user n=4 j=1 count=1000000"));
     assert_non_null(strstr(o.out, "- count threads user n=4 j=4 count=1000000"));
-    assert_non_null(strstr(o.out, "2 slower"));
+    if (timing)
+        assert_non_null(strstr(o.out, "2 slower"));
     cb_out_free(&o);
     assert_true(exists_in(cmpdir, "compare.md"));
     assert_true(exists_in(cmpdir, "compare.csv"));
@@ -142,8 +149,13 @@ static void test_compare_slowed(void **state)
     assert_int_equal(csv_load(path, &c), 0);
     assert_int_equal(c.nrows, 2);
     for (size_t r = 0; r < c.nrows; r++) {
-        assert_string_equal(csv_str(&c, r, csv_col(&c, "verdict")), "slower");
-        assert_true(csv_num(&c, r, csv_col(&c, "ci_low")) > 1.1);
+        const char *vr = csv_str(&c, r, csv_col(&c, "verdict"));
+        if (timing) {
+            assert_string_equal(vr, "slower");
+            assert_true(csv_num(&c, r, csv_col(&c, "ci_low")) > 1.1);
+        } else {
+            assert_true(strcmp(vr, "slower") == 0 || strcmp(vr, "inconclusive") == 0);
+        }
         assert_true(csv_num(&c, r, csv_col(&c, "ratio")) >= csv_num(&c, r, csv_col(&c, "ci_low")));
         assert_true(csv_uint(&c, r, csv_col(&c, "model_rgb")) > 0);
     }
@@ -156,7 +168,7 @@ static void test_compare_slowed(void **state)
     const char *ms[] = { "single", "threads" };
     for (int k = 0; k < 2; k++) {
         assert_non_null(verdict_of(o.out, "sleep", ms[k], v, sizeof v));
-        if (strcmp(v, "same") && strcmp(v, "inconclusive"))
+        if (timing && strcmp(v, "same") && strcmp(v, "inconclusive"))
             fail_msg("sleep %s of two unslowed sweeps: '%s'\n%s", ms[k], v, o.out);
     }
     assert_null(strstr(o.out, "fewer than 5 runs"));
